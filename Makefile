@@ -1,0 +1,81 @@
+# Pelican quickstart-style Makefile. Every target bootstraps .venv from the pinned
+# requirements.txt first (and again whenever requirements.txt changes).
+
+PY ?= python3
+VENV ?= $(CURDIR)/.venv
+PYTHON = $(VENV)/bin/python
+PELICAN = $(VENV)/bin/pelican
+PELICANOPTS ?= --fatal errors
+
+BASEDIR = $(CURDIR)
+INPUTDIR = $(BASEDIR)/content
+OUTPUTDIR = $(BASEDIR)/output
+CONFFILE = $(BASEDIR)/pelicanconf.py
+PUBLISHCONF = $(BASEDIR)/publishconf.py
+
+SERVER ?= 127.0.0.1
+PORT ?= 8000
+
+DEBUG ?= 0
+ifeq ($(DEBUG), 1)
+	PELICANOPTS += -D
+endif
+
+RELATIVE ?= 0
+ifeq ($(RELATIVE), 1)
+	PELICANOPTS += --relative-urls
+endif
+
+STAMP = $(VENV)/.installed-requirements
+
+.PHONY: help venv html clean regenerate serve serve-global devserver publish test lint
+
+help:
+	@echo 'Makefile for the VPHU Gia Lộc news site'
+	@echo
+	@echo 'Usage:'
+	@echo '   make serve                 build the site and serve it on http://$(SERVER):$(PORT)'
+	@echo '   make test                  run the whole test suite'
+	@echo '   make html                  (re)generate the web site into output/'
+	@echo '   make clean                 remove the generated files'
+	@echo '   make regenerate            regenerate files upon modification'
+	@echo '   make devserver [PORT=8000] serve and regenerate (rebuild and reload on change)'
+	@echo '   make publish               generate using production settings'
+	@echo '   make lint                  ruff on the Python code'
+	@echo
+	@echo 'Set the DEBUG variable to 1 to enable debugging, e.g. make DEBUG=1 html'
+	@echo 'Set the RELATIVE variable to 1 to enable relative urls'
+
+$(STAMP): requirements.txt
+	test -x $(PYTHON) || $(PY) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+html: $(STAMP)
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS)
+
+clean:
+	[ ! -d $(OUTPUTDIR) ] || rm -rf $(OUTPUTDIR)
+
+regenerate: $(STAMP)
+	$(PELICAN) -r $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS)
+
+serve: html
+	$(PELICAN) -l $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS) -p $(PORT) -b $(SERVER)
+
+serve-global: html
+	$(PELICAN) -l $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS) -p $(PORT) -b 0.0.0.0
+
+devserver: $(STAMP)
+	$(PELICAN) -lr $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS) -p $(PORT) -b $(SERVER)
+
+publish: $(STAMP)
+	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF) $(PELICANOPTS)
+
+test: $(STAMP)
+	$(PYTHON) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check plugins tests tools pelicanconf.py publishconf.py

@@ -1,0 +1,116 @@
+"""Shared fixtures: build sites through Pelican's API into temporary folders."""
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from pelican import Pelican
+from pelican.settings import read_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+SEED = ROOT.parent / "shared" / "seed" / "bulletin-2021-11-03.txt"
+SEED_SLUG = (
+    "ban-thuong-vu-huyen-uy-gia-loc-to-chuc-hoi-nghi-giao-ban-bi-thu-chi-bo-chuyen-de-ve-cong-tac"
+    "-phat-trien-dang-vien"
+)
+SEED_PATH = f"2021/11/{SEED_SLUG}.html"
+
+
+class LogRecorder(logging.Handler):
+    """Collects the log records of a build, to assert that it logged no warning or error."""
+
+    def __init__(self):
+        super().__init__(level=logging.WARNING)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+    def messages(self, level=logging.WARNING):
+        return [r.getMessage() for r in self.records if r.levelno >= level]
+
+
+class Site:
+    """A built site: its output folder, its settings and the warnings of the build."""
+
+    def __init__(self, output, settings, log):
+        self.output = Path(output)
+        self.settings = settings
+        self.log = log
+
+    def path(self, relative):
+        return self.output / relative
+
+    def exists(self, relative):
+        return self.path(relative).is_file()
+
+    def text(self, relative):
+        return self.path(relative).read_text(encoding="utf-8")
+
+    def soup(self, relative):
+        return BeautifulSoup(self.text(relative), "html.parser")
+
+    def files(self, suffix=""):
+        return sorted(p for p in self.output.rglob("*") if p.is_file() and p.name.endswith(suffix))
+
+
+def build_site(output, settings_file="pelicanconf.py", content=None, **overrides):
+    """Build a site with our settings (optionally another content folder) into ``output``."""
+    override = {
+        "OUTPUT_PATH": str(output),
+        "CACHE_PATH": str(Path(output).parent / (Path(output).name + "-cache")),
+        **overrides,
+    }
+    if content is not None:
+        override["PATH"] = str(content)
+    settings = read_settings(str(ROOT / settings_file), override=override)
+    recorder = LogRecorder()
+    root_logger = logging.getLogger()
+    root_logger.addHandler(recorder)
+    cwd = os.getcwd()
+    try:
+        os.chdir(ROOT)
+        Pelican(settings).run()
+    finally:
+        os.chdir(cwd)
+        root_logger.removeHandler(recorder)
+    return Site(output, settings, recorder)
+
+
+def make_content(tmp_path, articles, pages=None, images=None):
+    """Write a small content folder: ``articles`` maps relative path → Markdown text."""
+    content = tmp_path / "content"
+    for relative, text in articles.items():
+        target = content / "articles" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    for relative, text in (pages or {}).items():
+        target = content / "pages" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    for relative, source in (images or {}).items():
+        target = content / "images" / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    shutil.copytree(ROOT / "content" / "extra", content / "extra")
+    return content
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The sample site, built once per session with the production settings."""
+    return build_site(tmp_path_factory.mktemp("site") / "output", "publishconf.py")
+
+
+@pytest.fixture(scope="session")
+def seed_text():
+    return SEED.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_page(site):
+    return site.soup(SEED_PATH)
