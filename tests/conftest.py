@@ -12,7 +12,9 @@ from pelican.settings import read_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
-SEED = ROOT.parent / "shared" / "seed" / "bulletin-2021-11-03.txt"
+# A byte-for-byte copy of ../shared/seed/ (the model page), so a clone anywhere can test.
+SEED = DATA / "seed" / "bulletin-2021-11-03.txt"
+SHARED_SEED = ROOT.parent / "shared" / "seed" / "bulletin-2021-11-03.txt"
 SEED_SLUG = (
     "ban-thuong-vu-huyen-uy-gia-loc-to-chuc-hoi-nghi-giao-ban-bi-thu-chi-bo-chuyen-de-ve-cong-tac"
     "-phat-trien-dang-vien"
