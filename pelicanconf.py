@@ -52,6 +52,10 @@ PAGE_PATHS = ["pages"]
 STATIC_PATHS = ["images"]
 # Rendered with Jinja, so robots.txt can name the sitemap's absolute URL.
 TEMPLATE_PAGES = {"extra/robots.txt": "robots.txt"}
+# Future-dated articles wait as drafts until the first build after their date.
+WITH_FUTURE_DATES = False
+# Summary is plain text (escaped wherever shown), never HTML.
+FORMATTED_FIELDS = []
 DEFAULT_PAGINATION = 10
 SUMMARY_MAX_LENGTH = 40
 MARKDOWN = {
@@ -118,6 +122,7 @@ JINJA_ENVIRONMENT = {
 
 # --- Plugins (settings by prefix below) -------------------------------------------------
 PLUGINS = [
+    "plugins.content_check",
     "plugins.vietnamese",
     "plugins.photos",
     "plugins.related_posts",

@@ -32,6 +32,7 @@ __all__ = [
     "iso_datetime",
     "nfc",
     "now_in_vietnam",
+    "parse_date",
     "slugify",
     "sort_key",
     "to_vietnam_time",
@@ -115,6 +116,39 @@ def iso_datetime(value):
 
 def now_in_vietnam():
     return datetime.now(VIETNAM_TZ)
+
+
+_ISO_DATE = re.compile(
+    r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+    r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$"
+)
+_VN_DATE = re.compile(
+    r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})"
+    r"(?:\s+(?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?$"
+)
+
+
+def parse_date(text):
+    """Parse an article date, day first, never guessed; returns a naive datetime.
+
+    Accepted: ``YYYY-MM-DD HH:MM`` and ``DD/MM/YYYY HH:MM`` (Vietnamese order: "05/03/2021"
+    is 5 March), the time optional, seconds allowed. Raises ``ValueError`` with a message in
+    Vietnamese (English in brackets) for anything else, or for a day that does not exist.
+    """
+    value = " ".join(text.split())
+    match = _ISO_DATE.match(value) or _VN_DATE.match(value)
+    if match is None:
+        raise ValueError(
+            f'ngày "{text}" không đúng dạng YYYY-MM-DD HH:MM hoặc DD/MM/YYYY HH:MM '
+            f'(date "{text}" is not in the form YYYY-MM-DD HH:MM or DD/MM/YYYY HH:MM)'
+        )
+    parts = {key: int(number) if number else 0 for key, number in match.groupdict().items()}
+    try:
+        return datetime(parts["y"], parts["m"], parts["d"], parts["H"], parts["M"], parts["S"])
+    except ValueError:
+        raise ValueError(
+            f'ngày "{text}" không có thật trên lịch (date "{text}" does not exist)'
+        ) from None
 
 
 def slugify(text):

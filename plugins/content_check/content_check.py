@@ -1,0 +1,217 @@
+"""content_check: staff mistakes are caught with a clear message, never silently published.
+
+The same rules (``rules.py``) run in three places:
+
+- ``make check`` (``python -m plugins.content_check``): every file, no build, exit 1 on error;
+- every build: the Markdown reader below refuses a bad file with the same message, and
+  the build stops (``--fatal errors``); warnings are logged;
+- ``make publish`` (``tools/publish.py``): the check first, then the build.
+
+What the build itself does about content:
+
+- Reads UTF-8 only (a BOM is allowed); legacy encodings are refused (``make fix`` converts).
+- Dates day first, never guessed: ``YYYY-MM-DD HH:MM`` or ``DD/MM/YYYY HH:MM``.
+- ``Summary:`` is plain text, escaped wherever it is shown (HTML, feeds).
+- Two articles whose URLs would collide (same title, same month) both get published: the
+  later ones get a date suffix (``-2024-03-28``). Two files with the same explicit
+  ``Slug:`` stop the build, naming both files.
+- When ``DRAFT_SAVE_AS`` is empty (publishconf.py) drafts, and future-dated articles (which
+  Pelican turns into drafts), are dropped entirely: no file, link, feed or sitemap entry.
+
+Settings:
+    CONTENT_CHECK_SUFFIX_FORMAT = "-{date:%Y-%m-%d}"   # suffix for colliding URLs
+"""
+
+import html
+import logging
+import os
+
+from markdown import Markdown
+from pelican import signals
+from pelican.readers import DUPLICATES_DEFINITIONS_ALLOWED, MarkdownReader
+from pelican.utils import SafeDatetime
+
+from plugins.content_check.rules import ERROR, WARNING, check_reports, check_source
+from plugins.vn_text import parse_date
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "CONTENT_CHECK_SUFFIX_FORMAT": "-{date:%Y-%m-%d}",
+}
+MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
+
+
+class ContentError(Exception):
+    """A content file that must not be published; the message names the file and line."""
+
+
+def display_path(path):
+    """A path as staff see it: relative to the project folder when inside it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def content_kind(relative, settings):
+    page_paths = [p.rstrip("/") + "/" for p in settings.get("PAGE_PATHS", ["pages"])]
+    return "page" if relative.startswith(tuple(page_paths)) else "article"
+
+
+def check_file(path, settings, data=None):
+    """Run the single-file rules on ``path``; returns its ``SourceReport``."""
+    if data is None:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    content_root = settings["PATH"]
+    relative = os.path.relpath(path, content_root).replace(os.sep, "/")
+    return check_source(
+        display_path(path),
+        data,
+        kind=content_kind(relative, settings),
+        content_root=content_root,
+        settings=settings,
+        relative=relative,
+    )
+
+
+def source_files(settings):
+    """Every Markdown file Pelican will read as an article or a page, sorted."""
+    root = settings["PATH"]
+    found = []
+    for folder in list(settings.get("ARTICLE_PATHS", [""])) + list(settings.get("PAGE_PATHS", [])):
+        base = os.path.join(root, folder)
+        for directory, subdirs, files in os.walk(base):
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+            for name in files:
+                if not name.startswith(".") and name.rsplit(".", 1)[-1] in MARKDOWN_EXTENSIONS:
+                    found.append(os.path.join(directory, name))
+    return sorted(set(found))
+
+
+def static_urls(settings):
+    """Output paths of the static files (images …), for checking links to them."""
+    root = settings["PATH"]
+    urls = set()
+    for folder in settings.get("STATIC_PATHS", []):
+        for directory, _, files in os.walk(os.path.join(root, folder)):
+            for name in files:
+                urls.add(os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/"))
+    return urls
+
+
+def check_tree(settings):
+    """All rules on all content files: returns (reports, problems) with problems sorted."""
+    reports = [check_file(path, settings) for path in source_files(settings)]
+    problems = [problem for report in reports for problem in report.problems]
+    problems.extend(check_reports(reports, settings, static_urls(settings)))
+    problems.sort(key=lambda p: (p.path, p.line, p.level != ERROR, p.message))
+    return reports, problems
+
+
+class CheckedMarkdownReader(MarkdownReader):
+    """Pelican's Markdown reader with our rules: strict encoding and dates, plain-text
+    summaries, one Markdown instance reused for every file (much faster than Pelican's
+    new instance per file)."""
+
+    def read(self, source_path):
+        self._source_path = source_path
+        report = check_file(source_path, self.settings)
+        errors = [p for p in report.problems if p.level == ERROR]
+        for problem in report.problems:
+            if problem.level == WARNING:
+                logger.warning("content_check: %s", problem.format())
+        if errors:
+            raise ContentError("\n".join(problem.format() for problem in errors))
+        if getattr(self, "_shared_md", None) is None:
+            self._shared_md = Markdown(**self.settings["MARKDOWN"])
+        self._md = self._shared_md
+        self._md.reset()
+        content = self._md.convert(report.text)
+        metadata = self._parse_metadata(self._md.Meta) if hasattr(self._md, "Meta") else {}
+        self._md.reset()
+        return content, metadata
+
+    def _parse_metadata(self, meta):
+        # Pelican's version de-registers the meta preprocessor of the shared Markdown
+        # instance (to format fields with it); no field is formatted here (summary is
+        # plain text), so the instance stays intact for the next file.
+        output = {}
+        for name, values in meta.items():
+            name = name.lower()
+            if not DUPLICATES_DEFINITIONS_ALLOWED.get(name, True) or len(values) == 1:
+                output[name] = self.process_metadata(name, values[0])
+            else:
+                output[name] = self.process_metadata(name, values)
+        return output
+
+    def process_metadata(self, name, value):
+        if name in ("date", "modified"):
+            return SafeDatetime(*parse_date(value).timetuple()[:6])
+        if name == "summary":
+            return f"<p>{html.escape(value.strip(), quote=False)}</p>"
+        return super().process_metadata(name, value)
+
+
+def use_checked_reader(readers):
+    for extension in MARKDOWN_EXTENSIONS:
+        readers.reader_classes[extension] = CheckedMarkdownReader
+
+
+def deduplicate_urls(generator):
+    """Give colliding articles distinct URLs; stop on duplicate explicit slugs."""
+    settings = generator.settings
+    suffix_format = settings.get("CONTENT_CHECK_SUFFIX_FORMAT", DEFAULTS["CONTENT_CHECK_SUFFIX_FORMAT"])
+    for group in (generator.articles, generator.drafts, generator.hidden_articles):
+        by_save_as = {}
+        for article in sorted(group, key=lambda a: (a.date, a.source_path)):
+            by_save_as.setdefault(article.save_as, []).append(article)
+        taken = set(by_save_as)
+        for save_as, same in sorted(by_save_as.items()):
+            if len(same) < 2:
+                continue
+            explicit = [a for a in same if "slug" in a.metadata]
+            if len(explicit) > 1:
+                names = ", ".join(display_path(a.source_path) for a in explicit)
+                logger.error(
+                    "content_check: %s dùng chung Slug \"%s\"; mỗi bài cần một Slug riêng "
+                    "(files share the Slug \"%s\")",
+                    names,
+                    explicit[0].slug,
+                    explicit[0].slug,
+                )
+            keep = explicit[0] if explicit else same[0]
+            for article in same:
+                if article is keep:
+                    continue
+                base = article.slug
+                candidate = base + suffix_format.format(date=article.date)
+                number = 2
+                article.slug = candidate
+                while article.save_as in taken:
+                    article.slug = f"{candidate}-{number}"
+                    number += 1
+                taken.add(article.save_as)
+
+
+def drop_unpublished(generator):
+    """In the public build (DRAFT_SAVE_AS empty) drafts and future articles vanish."""
+    if generator.settings.get("DRAFT_SAVE_AS"):
+        return
+    generator.drafts = []
+    generator.drafts_translations = []
+    generator.context["drafts"] = []
+
+
+def drop_unpublished_pages(generator):
+    if generator.settings.get("DRAFT_PAGE_SAVE_AS"):
+        return
+    generator.draft_pages = []
+    generator.draft_translations = []
+    generator.context["draft_pages"] = []
+
+
+def register():
+    signals.readers_init.connect(use_checked_reader)
+    signals.article_generator_pretaxonomy.connect(deduplicate_urls)
+    signals.article_generator_finalized.connect(drop_unpublished)
+    signals.page_generator_finalized.connect(drop_unpublished_pages)
