@@ -28,7 +28,7 @@ endif
 
 STAMP = $(VENV)/.installed-requirements
 
-.PHONY: help venv html clean regenerate serve serve-global devserver publish test lint
+.PHONY: help venv html clean regenerate serve serve-global devserver publish test lint check new fix
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -40,7 +40,11 @@ help:
 	@echo '   make clean                 remove the generated files'
 	@echo '   make regenerate            regenerate files upon modification'
 	@echo '   make devserver [PORT=8000] serve and regenerate (rebuild and reload on change)'
-	@echo '   make publish               generate using production settings'
+	@echo '   make publish               check, then build with production settings into'
+	@echo '                              output/ (all or nothing: output/ is swapped in atomically)'
+	@echo '   make check                 check every article and page without building'
+	@echo '   make new TITLE="…"         start a new article (optional CATEGORY="…")'
+	@echo '   make fix                   convert files typed in old encodings to UTF-8'
 	@echo '   make lint                  ruff on the Python code'
 	@echo
 	@echo 'Set the DEBUG variable to 1 to enable debugging, e.g. make DEBUG=1 html'
@@ -72,7 +76,16 @@ devserver: $(STAMP)
 	$(PELICAN) -lr $(INPUTDIR) -o $(OUTPUTDIR) -s $(CONFFILE) $(PELICANOPTS) -p $(PORT) -b $(SERVER)
 
 publish: $(STAMP)
-	$(PELICAN) $(INPUTDIR) -o $(OUTPUTDIR) -s $(PUBLISHCONF) $(PELICANOPTS)
+	$(PYTHON) -m tools.publish -s $(PUBLISHCONF) --content $(INPUTDIR) -o $(OUTPUTDIR)
+
+check: $(STAMP)
+	$(PYTHON) -m plugins.content_check -s $(CONFFILE)
+
+new: $(STAMP)
+	$(PYTHON) -m tools.new_article -s $(CONFFILE) --title "$(TITLE)" --category "$(CATEGORY)"
+
+fix: $(STAMP)
+	$(PYTHON) -m tools.fix_encoding -s $(CONFFILE)
 
 test: $(STAMP)
 	$(PYTHON) -m pytest

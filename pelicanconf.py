@@ -123,19 +123,13 @@ JINJA_ENVIRONMENT = {
 # --- Plugins (settings by prefix below) -------------------------------------------------
 PLUGINS = [
     "plugins.content_check",
+    "plugins.incremental",
     "plugins.vietnamese",
     "plugins.photos",
     "plugins.related_posts",
     "plugins.asset_bundle",
-    "sitemap",
+    "plugins.xml_sitemap",
 ]
-
-SITEMAP = {
-    "format": "xml",
-    "priorities": {"articles": 0.8, "indexes": 0.5, "pages": 0.5},
-    "changefreqs": {"articles": "monthly", "indexes": "daily", "pages": "monthly"},
-    "exclude": ["404.html", r"^trang/", r"/trang/\d+/"],
-}
 
 RELATED_POSTS_MAX = 5
 

@@ -86,6 +86,8 @@ def build_site(output, settings_file="pelicanconf.py", content=None, **overrides
 def make_content(tmp_path, articles, pages=None, images=None):
     """Write a small content folder: ``articles`` maps relative path → Markdown text."""
     content = tmp_path / "content"
+    (content / "articles").mkdir(parents=True, exist_ok=True)
+    (content / "pages").mkdir(parents=True, exist_ok=True)
     for relative, text in articles.items():
         target = content / "articles" / relative
         target.parent.mkdir(parents=True, exist_ok=True)

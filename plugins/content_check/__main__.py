@@ -7,6 +7,7 @@ there is at least one error (warnings alone exit 0).
 """
 
 import argparse
+import os
 import sys
 
 from pelican.settings import read_settings
@@ -18,8 +19,10 @@ from plugins.content_check.rules import ERROR
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="make check", description=__doc__.splitlines()[0])
     parser.add_argument("-s", "--settings", default="pelicanconf.py")
+    parser.add_argument("--content", help="content folder (default: PATH of the settings)")
     args = parser.parse_args(argv)
-    settings = read_settings(args.settings)
+    override = {"PATH": os.path.abspath(args.content)} if args.content else {}
+    settings = read_settings(args.settings, override=override)
     reports, problems = check_tree(settings)
     for problem in problems:
         print(problem.format())

@@ -28,7 +28,7 @@ import os
 
 from markdown import Markdown
 from pelican import signals
-from pelican.readers import DUPLICATES_DEFINITIONS_ALLOWED, MarkdownReader
+from pelican.readers import _DISCARD, DUPLICATES_DEFINITIONS_ALLOWED, MarkdownReader
 from pelican.utils import SafeDatetime
 
 from plugins.content_check.rules import ERROR, WARNING, check_reports, check_source
@@ -121,7 +121,10 @@ class CheckedMarkdownReader(MarkdownReader):
             if problem.level == WARNING:
                 logger.warning("content_check: %s", problem.format())
         if errors:
-            raise ContentError("\n".join(problem.format() for problem in errors))
+            # Logged here too: Pelican logs a failed file without the exception's message.
+            message = "\n".join(problem.format() for problem in errors)
+            logger.error("content_check: %s", message)
+            raise ContentError(message)
         if getattr(self, "_shared_md", None) is None:
             self._shared_md = Markdown(**self.settings["MARKDOWN"])
         self._md = self._shared_md
@@ -148,6 +151,8 @@ class CheckedMarkdownReader(MarkdownReader):
         if name in ("date", "modified"):
             return SafeDatetime(*parse_date(value).timetuple()[:6])
         if name == "summary":
+            if not value.strip():
+                return _DISCARD
             return f"<p>{html.escape(value.strip(), quote=False)}</p>"
         return super().process_metadata(name, value)
 
@@ -160,13 +165,16 @@ def use_checked_reader(readers):
 def deduplicate_urls(generator):
     """Give colliding articles distinct URLs; stop on duplicate explicit slugs."""
     settings = generator.settings
-    suffix_format = settings.get("CONTENT_CHECK_SUFFIX_FORMAT", DEFAULTS["CONTENT_CHECK_SUFFIX_FORMAT"])
+    suffix_format = settings.get(
+        "CONTENT_CHECK_SUFFIX_FORMAT", DEFAULTS["CONTENT_CHECK_SUFFIX_FORMAT"]
+    )
     for group in (generator.articles, generator.drafts, generator.hidden_articles):
         by_save_as = {}
         for article in sorted(group, key=lambda a: (a.date, a.source_path)):
-            by_save_as.setdefault(article.save_as, []).append(article)
+            if article.save_as:  # drafts in the public build have none: never written
+                by_save_as.setdefault(article.save_as, []).append(article)
         taken = set(by_save_as)
-        for save_as, same in sorted(by_save_as.items()):
+        for _, same in sorted(by_save_as.items()):
             if len(same) < 2:
                 continue
             explicit = [a for a in same if "slug" in a.metadata]

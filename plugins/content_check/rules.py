@@ -108,10 +108,12 @@ def parse_header(text):
     if lines and lines[0].strip() == "---":
         index = 1
     last_key = None
+    separator = 0
     while index < len(lines):
         line = lines[index].rstrip("\r")
         number = index + 1
         if not line.strip() or (index > 0 and line.strip() in ("---", "...")):
+            separator = 1
             break
         match = _HEADER_LINE.match(line)
         if match:
@@ -125,11 +127,12 @@ def parse_header(text):
         else:
             break
         index += 1
-    return metadata, index + 1, problems
+    return metadata, index + 1 + separator, problems
 
 
 def _first_changed_line(original, converted):
-    for number, (a, b) in enumerate(zip(original.split("\n"), converted.split("\n")), 1):
+    pairs = zip(original.split("\n"), converted.split("\n"), strict=False)
+    for number, (a, b) in enumerate(pairs, 1):
         if a != b:
             return number
     return 1

@@ -1,0 +1,2 @@
+from .incremental import *  # noqa: F403
+from .incremental import register  # noqa: F401

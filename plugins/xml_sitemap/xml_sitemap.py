@@ -1,0 +1,103 @@
+"""xml_sitemap: sitemap.xml listing every public HTML page of the output.
+
+Our own instead of the official pelican-sitemap because that plugin (1.2.2) dates index
+pages with the build time (two builds of the same commit differ) and lists only the pages
+written in this run (an incremental build that skips unchanged pages would drop them).
+Here the list is the set of HTML files in the output folder at the end of the build,
+minus the excluded patterns; articles and pages carry ``lastmod`` from their own dates,
+other pages none (it is optional in the protocol). Sorted by URL: byte-identical output
+for identical input. Written only when its bytes change.
+
+Settings:
+    XML_SITEMAP_EXCLUDE = [r"^404\\.html$", r"(^|/)trang/\\d+/", r"^ban-nhap/"]
+"""
+
+import logging
+import os
+import re
+from xml.sax.saxutils import escape
+
+from pelican import signals
+
+from plugins.vn_text import iso_datetime
+
+logger = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "XML_SITEMAP_EXCLUDE": [r"^404\.html$", r"(^|/)trang/\d+/", r"^ban-nhap/"],
+}
+
+HEADER = (
+    '<?xml version="1.0" encoding="utf-8"?>\n'
+    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+)
+FOOTER = "</urlset>\n"
+
+_dated = {}
+
+
+def page_url(relative):
+    """"chuyen-muc/x/index.html" → "chuyen-muc/x/"; "a/b.html" unchanged."""
+    return re.sub(r"(^|/)index\.html$", r"\1", relative)
+
+
+def html_pages(output_path):
+    pages = []
+    for directory, subdirs, files in os.walk(output_path):
+        subdirs.sort()
+        for name in files:
+            if name.endswith(".html"):
+                path = os.path.join(directory, name)
+                pages.append(os.path.relpath(path, output_path).replace(os.sep, "/"))
+    return sorted(pages)
+
+
+def render(siteurl, entries):
+    """entries: (url, lastmod or None) pairs, already sorted."""
+    parts = [HEADER]
+    for url, lastmod in entries:
+        parts.append(f"  <url>\n    <loc>{escape(siteurl)}/{escape(url)}</loc>\n")
+        if lastmod:
+            parts.append(f"    <lastmod>{lastmod}</lastmod>\n")
+        parts.append("  </url>\n")
+    parts.append(FOOTER)
+    return "".join(parts)
+
+
+def remember_dates(generator):
+    """Map output paths of published articles and pages to their last modification."""
+    for item in list(getattr(generator, "articles", [])) + list(getattr(generator, "pages", [])):
+        date = getattr(item, "modified", None) or getattr(item, "date", None)
+        if date is not None and item.save_as:
+            _dated[item.save_as] = iso_datetime(date)
+
+
+def write_sitemap(pelican):
+    settings = pelican.settings
+    patterns = settings.get("XML_SITEMAP_EXCLUDE", DEFAULTS["XML_SITEMAP_EXCLUDE"])
+    exclude = [re.compile(pattern) for pattern in patterns]
+    entries = [
+        (page_url(path), _dated.get(path))
+        for path in html_pages(pelican.output_path)
+        if not any(pattern.search(path) for pattern in exclude)
+    ]
+    entries.sort()
+    data = render(settings.get("SITEURL", ""), entries).encode("utf-8")
+    target = os.path.join(pelican.output_path, "sitemap.xml")
+    try:
+        with open(target, "rb") as handle:
+            unchanged = handle.read() == data
+    except FileNotFoundError:
+        unchanged = False
+    if not unchanged:
+        with open(target + ".tmp", "wb") as handle:
+            handle.write(data)
+        os.replace(target + ".tmp", target)
+    logger.debug("xml_sitemap: %d URLs", len(entries))
+    _dated.clear()
+
+
+def register():
+    signals.article_generator_finalized.connect(remember_dates)
+    signals.page_generator_finalized.connect(remember_dates)
+    signals.finalized.connect(write_sitemap)
