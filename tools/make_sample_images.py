@@ -39,8 +39,15 @@ FLAG_RED = (218, 37, 29)
 STAR_YELLOW = (255, 221, 0)
 SKIN = [(234, 192, 160), (222, 178, 140), (205, 160, 122), (240, 200, 170)]
 HAIR = [(22, 18, 16), (35, 28, 24), (48, 40, 34), (70, 66, 64), (150, 150, 150)]
-SHIRT_OFFICE = [(245, 245, 240), (235, 238, 245), (200, 215, 235), (250, 250, 250),
-                (40, 45, 60), (60, 60, 70), (190, 205, 225)]
+SHIRT_OFFICE = [
+    (245, 245, 240),
+    (235, 238, 245),
+    (200, 215, 235),
+    (250, 250, 250),
+    (40, 45, 60),
+    (60, 60, 70),
+    (190, 205, 225),
+]
 ARMY_GREEN = (74, 98, 52)
 ARMY_GREEN_DARK = (52, 72, 38)
 
@@ -54,7 +61,7 @@ def jitter(rng: random.Random, color, amount: int = 10):
 
 
 def mix(c0, c1, t: float):
-    return tuple(clamp(a + (b - a) * t) for a, b in zip(c0, c1))
+    return tuple(clamp(a + (b - a) * t) for a, b in zip(c0, c1, strict=False))
 
 
 class Painter:
@@ -77,18 +84,21 @@ class Painter:
         return [round(x0 * SS), round(y0 * SS), round(x1 * SS), round(y1 * SS)]
 
     def rect(self, x0, y0, x1, y1, fill, outline=None, width=1):
-        self.d.rectangle(self._box(x0, y0, x1, y1), fill=fill, outline=outline,
-                         width=max(1, round(width * SS)))
+        self.d.rectangle(
+            self._box(x0, y0, x1, y1), fill=fill, outline=outline, width=max(1, round(width * SS))
+        )
 
     def rrect(self, x0, y0, x1, y1, r, fill, outline=None, width=1):
         box = self._box(x0, y0, x1, y1)
         r = min(r * SS, (box[2] - box[0]) / 2, (box[3] - box[1]) / 2)
-        self.d.rounded_rectangle(box, radius=max(0, int(r)), fill=fill, outline=outline,
-                                 width=max(1, round(width * SS)))
+        self.d.rounded_rectangle(
+            box, radius=max(0, int(r)), fill=fill, outline=outline, width=max(1, round(width * SS))
+        )
 
     def ellipse(self, x0, y0, x1, y1, fill, outline=None, width=1):
-        self.d.ellipse(self._box(x0, y0, x1, y1), fill=fill, outline=outline,
-                       width=max(1, round(width * SS)))
+        self.d.ellipse(
+            self._box(x0, y0, x1, y1), fill=fill, outline=outline, width=max(1, round(width * SS))
+        )
 
     def circle(self, cx, cy, r, fill, outline=None, width=1):
         self.ellipse(cx - r, cy - r, cx + r, cy + r, fill, outline, width)
@@ -97,11 +107,16 @@ class Painter:
         self.d.polygon([(round(x * SS), round(y * SS)) for x, y in pts], fill=fill, outline=outline)
 
     def line(self, pts, fill, width=1):
-        self.d.line([(round(x * SS), round(y * SS)) for x, y in pts], fill=fill,
-                    width=max(1, round(width * SS)))
+        self.d.line(
+            [(round(x * SS), round(y * SS)) for x, y in pts],
+            fill=fill,
+            width=max(1, round(width * SS)),
+        )
 
     def arc(self, x0, y0, x1, y1, start, end, fill, width=1):
-        self.d.arc(self._box(x0, y0, x1, y1), start, end, fill=fill, width=max(1, round(width * SS)))
+        self.d.arc(
+            self._box(x0, y0, x1, y1), start, end, fill=fill, width=max(1, round(width * SS))
+        )
 
     def vgrad(self, x0, y0, x1, y1, c0, c1):
         box = self._box(x0, y0, x1, y1)
@@ -121,12 +136,13 @@ class Painter:
         yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
         dist = np.sqrt(((xx - W / 2) / (W / 2)) ** 2 + ((yy - H / 2) / (H / 2)) ** 2)
         arr *= (1.0 - vignette * np.clip(dist - 0.35, 0, None) ** 1.5)[:, :, None]
-        nrng = np.random.default_rng(rng.randrange(2 ** 32))
+        nrng = np.random.default_rng(rng.randrange(2**32))
         arr += nrng.normal(0.0, noise, size=(H, W, 1)).astype(np.float32)
         return Image.fromarray(arr.clip(0, 255).astype(np.uint8), "RGB")
 
 
 # Reusable props ------------------------------------------------------------
+
 
 def star_points(cx, cy, r, rot=-90.0):
     pts = []
@@ -140,7 +156,9 @@ def star_points(cx, cy, r, rot=-90.0):
 def vn_flag(p: Painter, x0, y0, w, wave=0.0):
     h = w * 2 / 3
     if wave:
-        pts_top = [(x0 + w * t / 10, y0 + wave * math.sin(t / 10 * math.pi * 1.6)) for t in range(11)]
+        pts_top = [
+            (x0 + w * t / 10, y0 + wave * math.sin(t / 10 * math.pi * 1.6)) for t in range(11)
+        ]
         pts_bot = [(x + 0, y + h) for x, y in reversed(pts_top)]
         p.poly(pts_top + pts_bot, FLAG_RED)
     else:
@@ -158,13 +176,28 @@ def party_flag(p: Painter, x0, y0, w):
 def emblem(p: Painter, cx, cy, r, color=STAR_YELLOW):
     # sickle: thick arc with a handle
     p.arc(cx - r, cy - r, cx + r, cy + r, 120, 400, color, width=max(2, r * 0.22))
-    p.line([(cx - r * 0.62, cy + r * 0.62), (cx - r * 1.0, cy + r * 1.0)], color, width=max(2, r * 0.25))
+    p.line(
+        [(cx - r * 0.62, cy + r * 0.62), (cx - r * 1.0, cy + r * 1.0)],
+        color,
+        width=max(2, r * 0.25),
+    )
     # hammer: diagonal handle and head
-    p.line([(cx - r * 0.55, cy - r * 0.55), (cx + r * 0.75, cy + r * 0.8)], color, width=max(2, r * 0.2))
+    p.line(
+        [(cx - r * 0.55, cy - r * 0.55), (cx + r * 0.75, cy + r * 0.8)],
+        color,
+        width=max(2, r * 0.2),
+    )
     hx, hy = cx - r * 0.55, cy - r * 0.55
     d = r * 0.38
-    p.poly([(hx - d, hy + d * 0.2), (hx - d * 0.2, hy - d), (hx + d * 0.5, hy - d * 0.3),
-            (hx - d * 0.3, hy + d * 0.9)], color)
+    p.poly(
+        [
+            (hx - d, hy + d * 0.2),
+            (hx - d * 0.2, hy - d),
+            (hx + d * 0.5, hy - d * 0.3),
+            (hx - d * 0.3, hy + d * 0.9),
+        ],
+        color,
+    )
 
 
 def bust(p: Painter, cx, base_y, scale, color=(238, 236, 228)):
@@ -177,11 +210,20 @@ def bust(p: Painter, cx, base_y, scale, color=(238, 236, 228)):
     p.rect(cx - 48 * s, base_y - 130 * s, cx + 48 * s, base_y - 104 * s, color)
     p.rect(cx - 9 * s, base_y - 172 * s, cx + 9 * s, base_y - 150 * s, shade)
     p.ellipse(cx - 21 * s, base_y - 218 * s, cx + 21 * s, base_y - 166 * s, color)
-    p.poly([(cx - 7 * s, base_y - 178 * s), (cx + 7 * s, base_y - 178 * s), (cx, base_y - 160 * s)], shade)
+    p.poly(
+        [(cx - 7 * s, base_y - 178 * s), (cx + 7 * s, base_y - 178 * s), (cx, base_y - 160 * s)],
+        shade,
+    )
 
 
 def flowers(p: Painter, rng: random.Random, cx, cy, w, h, n=40, palette=None):
-    palette = palette or [(230, 60, 70), (250, 200, 60), (245, 245, 240), (235, 120, 160), (250, 150, 50)]
+    palette = palette or [
+        (230, 60, 70),
+        (250, 200, 60),
+        (245, 245, 240),
+        (235, 120, 160),
+        (250, 150, 50),
+    ]
     p.ellipse(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2, (50, 110, 50))
     for _ in range(n):
         a = rng.uniform(0, 2 * math.pi)
@@ -199,11 +241,20 @@ def seated_back(p: Painter, rng: random.Random, cx, seat_y, s, chair_color, shir
     # shoulders / torso
     p.rrect(cx - 30 * s, seat_y - 66 * s, cx + 30 * s, seat_y - 10 * s, 18 * s, shirt)
     # neck and head
-    p.rect(cx - 7 * s, seat_y - 78 * s, cx + 7 * s, seat_y - 62 * s, jitter(rng, rng.choice(SKIN), 6))
+    p.rect(
+        cx - 7 * s, seat_y - 78 * s, cx + 7 * s, seat_y - 62 * s, jitter(rng, rng.choice(SKIN), 6)
+    )
     p.ellipse(cx - 15 * s, seat_y - 108 * s, cx + 15 * s, seat_y - 70 * s, hair)
     # chair back in front of the lower body
     p.rrect(cx - 34 * s, seat_y - 36 * s, cx + 34 * s, seat_y + 18 * s, 10 * s, chair_color)
-    p.rrect(cx - 34 * s, seat_y - 36 * s, cx + 34 * s, seat_y - 26 * s, 5 * s, mix(chair_color, (255, 255, 255), 0.2))
+    p.rrect(
+        cx - 34 * s,
+        seat_y - 36 * s,
+        cx + 34 * s,
+        seat_y - 26 * s,
+        5 * s,
+        mix(chair_color, (255, 255, 255), 0.2),
+    )
 
 
 def seated_front(p: Painter, rng: random.Random, cx, top_y, s, shirts=SHIRT_OFFICE):
@@ -212,15 +263,32 @@ def seated_front(p: Painter, rng: random.Random, cx, top_y, s, shirts=SHIRT_OFFI
     skin = jitter(rng, rng.choice(SKIN), 6)
     p.rrect(cx - 30 * s, top_y + 36 * s, cx + 30 * s, top_y + 100 * s, 16 * s, shirt)
     if shirt[0] < 100:  # dark jacket: white collar and tie
-        p.poly([(cx - 9 * s, top_y + 36 * s), (cx + 9 * s, top_y + 36 * s), (cx, top_y + 70 * s)], (245, 245, 245))
-        p.poly([(cx - 3 * s, top_y + 40 * s), (cx + 3 * s, top_y + 40 * s), (cx, top_y + 66 * s)], (150, 30, 40))
+        p.poly(
+            [(cx - 9 * s, top_y + 36 * s), (cx + 9 * s, top_y + 36 * s), (cx, top_y + 70 * s)],
+            (245, 245, 245),
+        )
+        p.poly(
+            [(cx - 3 * s, top_y + 40 * s), (cx + 3 * s, top_y + 40 * s), (cx, top_y + 66 * s)],
+            (150, 30, 40),
+        )
     p.rect(cx - 6 * s, top_y + 26 * s, cx + 6 * s, top_y + 40 * s, skin)
     p.ellipse(cx - 14 * s, top_y, cx + 14 * s, top_y + 34 * s, skin)
     p.ellipse(cx - 15 * s, top_y - 3 * s, cx + 15 * s, top_y + 12 * s, rng.choice(HAIR))
 
 
-def standing_front(p: Painter, rng: random.Random, cx, feet_y, s, shirt=None, trousers=None,
-                   hold=None, skirt=False, scarf=False, hat=None):
+def standing_front(
+    p: Painter,
+    rng: random.Random,
+    cx,
+    feet_y,
+    s,
+    shirt=None,
+    trousers=None,
+    hold=None,
+    skirt=False,
+    scarf=False,
+    hat=None,
+):
     """Standing person seen from the front.  hold: None|'flowers'|'certificate'|'wave'."""
     shirt = shirt or jitter(rng, rng.choice(SHIRT_OFFICE), 8)
     trousers = trousers or jitter(rng, (45, 45, 55), 8)
@@ -229,8 +297,15 @@ def standing_front(p: Painter, rng: random.Random, cx, feet_y, s, shirt=None, tr
     top = feet_y - hgt
     # legs
     if skirt:
-        p.poly([(cx - 16 * s, top + 100 * s), (cx + 16 * s, top + 100 * s),
-                (cx + 22 * s, top + 140 * s), (cx - 22 * s, top + 140 * s)], trousers)
+        p.poly(
+            [
+                (cx - 16 * s, top + 100 * s),
+                (cx + 16 * s, top + 100 * s),
+                (cx + 22 * s, top + 140 * s),
+                (cx - 22 * s, top + 140 * s),
+            ],
+            trousers,
+        )
         p.rect(cx - 12 * s, top + 140 * s, cx - 4 * s, feet_y - 4 * s, skin)
         p.rect(cx + 4 * s, top + 140 * s, cx + 12 * s, feet_y - 4 * s, skin)
     else:
@@ -248,7 +323,9 @@ def standing_front(p: Painter, rng: random.Random, cx, feet_y, s, shirt=None, tr
         p.line([(cx - 17 * s, top + 44 * s), (cx - 22 * s, top + 96 * s)], shirt, width=9 * s)
         p.line([(cx + 17 * s, top + 44 * s), (cx + 22 * s, top + 96 * s)], shirt, width=9 * s)
     if scarf:
-        p.poly([(cx - 10 * s, top + 36 * s), (cx + 10 * s, top + 36 * s), (cx, top + 56 * s)], FLAG_RED)
+        p.poly(
+            [(cx - 10 * s, top + 36 * s), (cx + 10 * s, top + 36 * s), (cx, top + 56 * s)], FLAG_RED
+        )
     # head
     p.rect(cx - 5 * s, top + 28 * s, cx + 5 * s, top + 40 * s, skin)
     p.ellipse(cx - 13 * s, top, cx + 13 * s, top + 32 * s, skin)
@@ -257,7 +334,10 @@ def standing_front(p: Painter, rng: random.Random, cx, feet_y, s, shirt=None, tr
         p.rect(cx - 17 * s, top + 6 * s, cx + 17 * s, top + 11 * s, ARMY_GREEN_DARK)
         p.poly(star_points(cx, top + 3 * s, 3.5 * s), FLAG_RED)
     elif hat == "conical":
-        p.poly([(cx - 30 * s, top + 14 * s), (cx + 30 * s, top + 14 * s), (cx, top - 22 * s)], (236, 226, 190))
+        p.poly(
+            [(cx - 30 * s, top + 14 * s), (cx + 30 * s, top + 14 * s), (cx, top - 22 * s)],
+            (236, 226, 190),
+        )
     elif hat == "khan_xep":
         p.ellipse(cx - 15 * s, top - 6 * s, cx + 15 * s, top + 12 * s, (30, 30, 30))
     else:
@@ -269,7 +349,9 @@ def standing_front(p: Painter, rng: random.Random, cx, feet_y, s, shirt=None, tr
         p.rect(cx - 15 * s, top + 64 * s, cx + 15 * s, top + 84 * s, (240, 220, 150))
 
 
-def standing_back(p: Painter, rng: random.Random, cx, feet_y, s, shirt, trousers, hat=None, hair=None):
+def standing_back(
+    p: Painter, rng: random.Random, cx, feet_y, s, shirt, trousers, hat=None, hair=None
+):
     hgt = 170 * s
     top = feet_y - hgt
     p.rect(cx - 15 * s, top + 98 * s, cx - 2 * s, feet_y - 3 * s, trousers)
@@ -281,7 +363,10 @@ def standing_back(p: Painter, rng: random.Random, cx, feet_y, s, shirt, trousers
         p.ellipse(cx - 16 * s, top - 6 * s, cx + 16 * s, top + 16 * s, ARMY_GREEN)
         p.rect(cx - 17 * s, top + 8 * s, cx + 17 * s, top + 13 * s, ARMY_GREEN_DARK)
     elif hat == "conical":
-        p.poly([(cx - 30 * s, top + 14 * s), (cx + 30 * s, top + 14 * s), (cx, top - 22 * s)], (236, 226, 190))
+        p.poly(
+            [(cx - 30 * s, top + 14 * s), (cx + 30 * s, top + 14 * s), (cx, top - 22 * s)],
+            (236, 226, 190),
+        )
 
 
 def tree(p: Painter, rng: random.Random, cx, base_y, s, green=(60, 120, 55)):
@@ -302,11 +387,22 @@ def tree_line(p: Painter, rng: random.Random, y, x0=0, x1=W, green=(70, 110, 70)
 
 
 def house(p: Painter, rng: random.Random, x0, base_y, w, h, wall=None, roof=None):
-    wall = wall or jitter(rng, rng.choice([(240, 236, 225), (245, 230, 190), (230, 225, 215), (250, 245, 235)]), 8)
-    roof = roof or jitter(rng, rng.choice([(180, 70, 50), (200, 90, 60), (160, 60, 45), (120, 120, 130)]), 10)
+    wall = wall or jitter(
+        rng, rng.choice([(240, 236, 225), (245, 230, 190), (230, 225, 215), (250, 245, 235)]), 8
+    )
+    roof = roof or jitter(
+        rng, rng.choice([(180, 70, 50), (200, 90, 60), (160, 60, 45), (120, 120, 130)]), 10
+    )
     p.rect(x0, base_y - h, x0 + w, base_y, wall)
-    p.poly([(x0 - w * 0.08, base_y - h), (x0 + w * 1.08, base_y - h), (x0 + w * 0.85, base_y - h * 1.45),
-            (x0 + w * 0.15, base_y - h * 1.45)], roof)
+    p.poly(
+        [
+            (x0 - w * 0.08, base_y - h),
+            (x0 + w * 1.08, base_y - h),
+            (x0 + w * 0.85, base_y - h * 1.45),
+            (x0 + w * 0.15, base_y - h * 1.45),
+        ],
+        roof,
+    )
     for i in range(max(1, int(w // 40))):
         wx = x0 + w * (i + 0.5) / max(1, int(w // 40)) - w * 0.08
         p.rect(wx, base_y - h * 0.7, wx + w * 0.16, base_y - h * 0.3, (90, 110, 130))
@@ -318,9 +414,13 @@ def sky(p: Painter, horizon, top=(120, 170, 225), bottom=(215, 230, 240), rng=No
         for _ in range(rng.randint(3, 6)):
             cx, cy = rng.uniform(0, W), rng.uniform(40, horizon * 0.55)
             for _ in range(6):
-                p.ellipse(cx + rng.uniform(-90, 90) - 70, cy + rng.uniform(-15, 15) - 22,
-                          cx + rng.uniform(-90, 90) + 70, cy + rng.uniform(-15, 15) + 22,
-                          jitter(rng, (245, 247, 250), 4))
+                p.ellipse(
+                    cx + rng.uniform(-90, 90) - 70,
+                    cy + rng.uniform(-15, 15) - 22,
+                    cx + rng.uniform(-90, 90) + 70,
+                    cy + rng.uniform(-15, 15) + 22,
+                    jitter(rng, (245, 247, 250), 4),
+                )
 
 
 def banner_text(p: Painter, rng: random.Random, x0, y0, x1, y1, color, lines=2):
@@ -341,8 +441,16 @@ def banner_text(p: Painter, rng: random.Random, x0, y0, x1, y1, color, lines=2):
 
 # Scenes -------------------------------------------------------------------
 
-def scene_conference(p: Painter, rng: random.Random, backdrop=(170, 22, 28), cloth=(40, 110, 60),
-                     rows=5, presidium=6, podium_right=True):
+
+def scene_conference(
+    p: Painter,
+    rng: random.Random,
+    backdrop=(170, 22, 28),
+    cloth=(40, 110, 60),
+    rows=5,
+    presidium=6,
+    podium_right=True,
+):
     # ceiling and side walls
     p.vgrad(0, 0, W, 70, (235, 230, 220), (215, 205, 190))
     for i in range(9):
@@ -381,7 +489,7 @@ def scene_conference(p: Painter, rng: random.Random, backdrop=(170, 22, 28), clo
     for i in range(n):
         cx = tx0 + (tx1 - tx0) * (i + 0.5) / n
         p.rect(cx - 14, 422, cx + 14, 440, (245, 245, 250))  # name plates / papers
-        p.rect(cx - 2, 405, cx + 2, 440, (40, 40, 40))       # microphones
+        p.rect(cx - 2, 405, cx + 2, 440, (40, 40, 40))  # microphones
     flowers(p, rng, (tx0 + tx1) / 2, 520, 160, 70, n=55)
     # podium with speaker
     px = 1300 if podium_right else 500
@@ -397,7 +505,7 @@ def scene_conference(p: Painter, rng: random.Random, backdrop=(170, 22, 28), clo
     for r in range(rows):
         t = r / max(1, rows - 1)
         s = 0.55 + t * 1.1
-        y = 640 + (t ** 1.15) * 420
+        y = 640 + (t**1.15) * 420
         gap = 74 * s
         x = 150 - (r % 2) * gap / 2
         while x < W + 40:
@@ -426,9 +534,25 @@ def scene_awards(p: Painter, rng: random.Random, backdrop=(178, 24, 30), people=
     for i in range(people):
         cx = x0 + (x1 - x0) * (i + 0.5) / people
         female = rng.random() < 0.4
-        shirt = jitter(rng, rng.choice([(245, 245, 245), (40, 45, 60), (230, 235, 245), (200, 60, 80)]
-                                       if female else SHIRT_OFFICE), 6)
-        standing_front(p, rng, cx, 790, 3.1, shirt=shirt, hold="certificate", skirt=female and rng.random() < 0.5)
+        shirt = jitter(
+            rng,
+            rng.choice(
+                [(245, 245, 245), (40, 45, 60), (230, 235, 245), (200, 60, 80)]
+                if female
+                else SHIRT_OFFICE
+            ),
+            6,
+        )
+        standing_front(
+            p,
+            rng,
+            cx,
+            790,
+            3.1,
+            shirt=shirt,
+            hold="certificate",
+            skirt=female and rng.random() < 0.5,
+        )
         flowers(p, rng, cx + 34, 790 - 3.1 * 95, 70, 60, n=16)
     # presenter on the left
     standing_front(p, rng, 300, 795, 3.15, shirt=(40, 45, 60), hold="flowers")
@@ -471,7 +595,7 @@ def scene_parade(p: Painter, rng: random.Random):
     for r in range(7):
         t = r / 6
         s = 0.45 + t * 0.75
-        y = 560 + (t ** 1.2) * 420
+        y = 560 + (t**1.2) * 420
         n = 14 - r
         span = 700 + t * 800
         for block in (-1, 1):
@@ -479,16 +603,38 @@ def scene_parade(p: Painter, rng: random.Random):
                 cx = W / 2 + block * (60 * s + i * span / n)
                 if cx < -30 or cx > W + 30:
                     continue
-                standing_back(p, rng, cx, y, s * 1.2, jitter(rng, ARMY_GREEN, 6),
-                              jitter(rng, ARMY_GREEN_DARK, 5), hat="army", hair=(25, 20, 18))
-                p.line([(cx - 18 * s, y - 150 * s), (cx + 18 * s, y - 100 * s)], (200, 30, 40), width=4 * s)
+                standing_back(
+                    p,
+                    rng,
+                    cx,
+                    y,
+                    s * 1.2,
+                    jitter(rng, ARMY_GREEN, 6),
+                    jitter(rng, ARMY_GREEN_DARK, 5),
+                    hat="army",
+                    hair=(25, 20, 18),
+                )
+                p.line(
+                    [(cx - 18 * s, y - 150 * s), (cx + 18 * s, y - 100 * s)],
+                    (200, 30, 40),
+                    width=4 * s,
+                )
     # relatives at the sides
     for side in (0, 1):
         for i in range(9):
             cx = (40 + i * 28) if side == 0 else (W - 40 - i * 28)
-            standing_front(p, rng, cx, 600 + (i % 3) * 18, 0.75,
-                           shirt=jitter(rng, rng.choice([(240, 240, 240), (200, 60, 60), (60, 90, 160),
-                                                         (230, 200, 90)]), 8))
+            standing_front(
+                p,
+                rng,
+                cx,
+                600 + (i % 3) * 18,
+                0.75,
+                shirt=jitter(
+                    rng,
+                    rng.choice([(240, 240, 240), (200, 60, 60), (60, 90, 160), (230, 200, 90)]),
+                    8,
+                ),
+            )
 
 
 def scene_trucks(p: Painter, rng: random.Random):
@@ -507,8 +653,14 @@ def scene_trucks(p: Painter, rng: random.Random):
         p.rrect(x0, base_y - 260 * s, x0 + 520 * s, base_y - 60 * s, 40 * s, canvas)
         p.rect(x0, base_y - 110 * s, x0 + 520 * s, base_y - 60 * s, body)
         for k in range(5):
-            p.line([(x0 + (60 + k * 100) * s, base_y - 250 * s), (x0 + (60 + k * 100) * s, base_y - 110 * s)],
-                   mix(canvas, (0, 0, 0), 0.2), width=4 * s)
+            p.line(
+                [
+                    (x0 + (60 + k * 100) * s, base_y - 250 * s),
+                    (x0 + (60 + k * 100) * s, base_y - 110 * s),
+                ],
+                mix(canvas, (0, 0, 0), 0.2),
+                width=4 * s,
+            )
         # open rear window with recruits waving
         p.rrect(x0 + 20 * s, base_y - 220 * s, x0 + 200 * s, base_y - 120 * s, 10 * s, (40, 45, 35))
         for k in range(3):
@@ -516,29 +668,69 @@ def scene_trucks(p: Painter, rng: random.Random):
             p.circle(cx, base_y - 165 * s, 16 * s, jitter(rng, rng.choice(SKIN), 6))
             p.ellipse(cx - 19 * s, base_y - 192 * s, cx + 19 * s, base_y - 168 * s, ARMY_GREEN)
             p.rrect(cx - 22 * s, base_y - 150 * s, cx + 22 * s, base_y - 118 * s, 8 * s, ARMY_GREEN)
-            p.line([(cx + 18 * s, base_y - 140 * s), (cx + 32 * s, base_y - 195 * s)], ARMY_GREEN, width=8 * s)
+            p.line(
+                [(cx + 18 * s, base_y - 140 * s), (cx + 32 * s, base_y - 195 * s)],
+                ARMY_GREEN,
+                width=8 * s,
+            )
         # cab
-        p.poly([(x0 + 520 * s, base_y - 60 * s), (x0 + 520 * s, base_y - 200 * s), (x0 + 640 * s, base_y - 200 * s),
-                (x0 + 690 * s, base_y - 130 * s), (x0 + 690 * s, base_y - 60 * s)], body)
-        p.poly([(x0 + 560 * s, base_y - 185 * s), (x0 + 630 * s, base_y - 185 * s), (x0 + 668 * s, base_y - 135 * s),
-                (x0 + 560 * s, base_y - 135 * s)], (150, 180, 195))
+        p.poly(
+            [
+                (x0 + 520 * s, base_y - 60 * s),
+                (x0 + 520 * s, base_y - 200 * s),
+                (x0 + 640 * s, base_y - 200 * s),
+                (x0 + 690 * s, base_y - 130 * s),
+                (x0 + 690 * s, base_y - 60 * s),
+            ],
+            body,
+        )
+        p.poly(
+            [
+                (x0 + 560 * s, base_y - 185 * s),
+                (x0 + 630 * s, base_y - 185 * s),
+                (x0 + 668 * s, base_y - 135 * s),
+                (x0 + 560 * s, base_y - 135 * s),
+            ],
+            (150, 180, 195),
+        )
         p.poly(star_points(x0 + 600 * s, base_y - 95 * s, 14 * s), FLAG_RED)
         p.rect(x0 - 10 * s, base_y - 70 * s, x0 + 700 * s, base_y - 55 * s, (40, 40, 40))
         for wx in (90, 200, 590):
             p.circle(x0 + wx * s, base_y - 40 * s, 42 * s, (30, 30, 30))
             p.circle(x0 + wx * s, base_y - 40 * s, 18 * s, (110, 110, 100))
         # red garland on the cab
-        p.line([(x0 + 520 * s, base_y - 205 * s), (x0 + 640 * s, base_y - 205 * s)], FLAG_RED, width=8 * s)
+        p.line(
+            [(x0 + 520 * s, base_y - 205 * s), (x0 + 640 * s, base_y - 205 * s)],
+            FLAG_RED,
+            width=8 * s,
+        )
 
     truck(880, 640, 0.6)
     truck(180, 840, 1.0)
     # people seeing the recruits off
     for i in range(11):
         cx = 950 + i * 60 + rng.uniform(-8, 8)
-        standing_front(p, rng, cx, 960 + rng.uniform(-10, 20), 1.05,
-                       hold="wave" if i % 3 == 0 else None,
-                       shirt=jitter(rng, rng.choice([(240, 240, 240), (210, 70, 70), (70, 100, 170),
-                                                     (235, 205, 100), (90, 150, 110)]), 8))
+        standing_front(
+            p,
+            rng,
+            cx,
+            960 + rng.uniform(-10, 20),
+            1.05,
+            hold="wave" if i % 3 == 0 else None,
+            shirt=jitter(
+                rng,
+                rng.choice(
+                    [
+                        (240, 240, 240),
+                        (210, 70, 70),
+                        (70, 100, 170),
+                        (235, 205, 100),
+                        (90, 150, 110),
+                    ]
+                ),
+                8,
+            ),
+        )
 
 
 def scene_rice(p: Painter, rng: random.Random):
@@ -558,7 +750,11 @@ def scene_rice(p: Painter, rng: random.Random):
         y = horizon + (rng.random() ** 1.6) * (H - horizon)
         s = 0.2 + (y - horizon) / (H - horizon) * 1.4
         x = rng.uniform(0, W)
-        p.line([(x, y), (x + rng.uniform(-3, 3) * s, y - 14 * s)], jitter(rng, (225, 190, 80), 18), width=1.5 * s)
+        p.line(
+            [(x, y), (x + rng.uniform(-3, 3) * s, y - 14 * s)],
+            jitter(rng, (225, 190, 80), 18),
+            width=1.5 * s,
+        )
     # harvested strip on the left (stubble)
     p.poly([(0, 600), (560, 470), (760, 470), (420, H), (0, H)], (196, 176, 120))
     for _ in range(500):
@@ -575,15 +771,29 @@ def scene_rice(p: Painter, rng: random.Random):
     p.rect(hx + 180, hy - 210, hx + 290, hy - 100, (205, 45, 40))
     p.rect(hx + 192, hy - 198, hx + 278, hy - 130, (150, 190, 210))
     p.rect(hx + 170, hy - 222, hx + 300, hy - 208, (240, 240, 240))
-    p.poly([(hx + 300, hy + 10), (hx + 470, hy + 40), (hx + 470, hy + 80), (hx + 300, hy + 60)], (230, 190, 40))
+    p.poly(
+        [(hx + 300, hy + 10), (hx + 470, hy + 40), (hx + 470, hy + 80), (hx + 300, hy + 60)],
+        (230, 190, 40),
+    )
     for k in range(8):
-        p.line([(hx + 310 + k * 20, hy + 30 + k * 4), (hx + 310 + k * 20, hy + 74)], (150, 120, 30), width=3)
+        p.line(
+            [(hx + 310 + k * 20, hy + 30 + k * 4), (hx + 310 + k * 20, hy + 74)],
+            (150, 120, 30),
+            width=3,
+        )
     p.line([(hx + 20, hy - 100), (hx - 120, hy - 170)], (205, 45, 40), width=16)  # unloading auger
     # farmers with conical hats and rice sacks
     for i, (fx, fy) in enumerate([(200, 900), (300, 940), (1180, 880), (1320, 960)]):
-        standing_front(p, rng, fx, fy, 1.5 + i * 0.05, hat="conical",
-                       shirt=jitter(rng, rng.choice([(80, 110, 160), (230, 230, 225), (170, 80, 90)]), 8),
-                       trousers=jitter(rng, (50, 50, 60), 6))
+        standing_front(
+            p,
+            rng,
+            fx,
+            fy,
+            1.5 + i * 0.05,
+            hat="conical",
+            shirt=jitter(rng, rng.choice([(80, 110, 160), (230, 230, 225), (170, 80, 90)]), 8),
+            trousers=jitter(rng, (50, 50, 60), 6),
+        )
     for i in range(6):
         sx, sy = 80 + i * 70, 1000 + (i % 2) * 20
         p.rrect(sx, sy - 60, sx + 60, sy, 18, (240, 240, 232))
@@ -600,36 +810,53 @@ def scene_road(p: Painter, rng: random.Random):
     p.line([(vx, horizon + 4), ((road_l + road_r) / 2, H)], (235, 235, 230), width=3)
     # flower verges along both edges
     for side in (-1, 1):
-        for k in range(260):
+        for _k in range(260):
             t = rng.random() ** 1.4
             y = horizon + t * (H - horizon)
             xe = vx + side * 10 + (((road_r if side > 0 else road_l) - vx - side * 10) * t)
             x = xe + side * rng.uniform(4, 18 + 90 * t)
             r = 1 + 8 * t
-            p.circle(x, y, r, jitter(rng, rng.choice([(230, 60, 90), (250, 200, 60), (240, 120, 160),
-                                                      (250, 250, 245)]), 10))
+            p.circle(
+                x,
+                y,
+                r,
+                jitter(
+                    rng,
+                    rng.choice([(230, 60, 90), (250, 200, 60), (240, 120, 160), (250, 250, 245)]),
+                    10,
+                ),
+            )
     # houses and trees receding
     for side in (-1, 1):
         for k in range(7):
             t = 1 - k / 7
-            y = horizon + t ** 2 * (H - horizon) * 0.7 + 10
+            y = horizon + t**2 * (H - horizon) * 0.7 + 10
             s = 0.25 + t * 1.6
-            x = vx + side * (60 + t ** 2 * 900)
-            house(p, rng, x - (0 if side > 0 else 150 * s) + side * 60 * s, y - 30 * s, 150 * s, 90 * s)
+            x = vx + side * (60 + t**2 * 900)
+            house(
+                p,
+                rng,
+                x - (0 if side > 0 else 150 * s) + side * 60 * s,
+                y - 30 * s,
+                150 * s,
+                90 * s,
+            )
             tree(p, rng, x + side * 10 * s, y, s)
     # power poles
     for k in range(5):
         t = 1 - k / 5
-        y = horizon + t ** 2 * (H - horizon) * 0.75
-        x = vx - 40 - t ** 2 * 500
-        h = 60 + t ** 2 * 420
+        y = horizon + t**2 * (H - horizon) * 0.75
+        x = vx - 40 - t**2 * 500
+        h = 60 + t**2 * 420
         p.line([(x, y), (x, y - h)], (200, 200, 195), width=2 + 6 * t)
     # a motorbike rider
     mx, my, ms = 860, 760, 1.1
     p.circle(mx - 40 * ms, my, 20 * ms, (30, 30, 30))
     p.circle(mx + 40 * ms, my, 20 * ms, (30, 30, 30))
     p.rrect(mx - 50 * ms, my - 40 * ms, mx + 50 * ms, my - 10 * ms, 10 * ms, (180, 30, 40))
-    standing_back(p, rng, mx - 5 * ms, my - 10 * ms, 0.5 * ms, (70, 110, 170), (50, 50, 60), hat=None)
+    standing_back(
+        p, rng, mx - 5 * ms, my - 10 * ms, 0.5 * ms, (70, 110, 170), (50, 50, 60), hat=None
+    )
 
 
 def scene_school(p: Painter, rng: random.Random):
@@ -640,7 +867,7 @@ def scene_school(p: Painter, rng: random.Random):
     p.rect(0, 130, W, 150, (180, 60, 45))
     for floor in range(3):
         y0 = 170 + floor * 115
-        p.rect(0, y0 + 88, W, y0 + 96, (250, 245, 230))   # corridor slab
+        p.rect(0, y0 + 88, W, y0 + 96, (250, 245, 230))  # corridor slab
         for c in range(16):
             x = 40 + c * 100
             p.rect(x, y0 + 10, x + 60, y0 + 80, (120, 160, 185))
@@ -648,14 +875,21 @@ def scene_school(p: Painter, rng: random.Random):
     # balloons and banners on the facade
     for _ in range(36):
         x, y = rng.uniform(20, W - 20), rng.uniform(150, 200)
-        p.ellipse(x - 12, y - 16, x + 12, y + 16, jitter(rng, rng.choice([(230, 50, 60), (250, 200, 50),
-                                                                        (60, 120, 220), (90, 180, 90)]), 10))
+        p.ellipse(
+            x - 12,
+            y - 16,
+            x + 12,
+            y + 16,
+            jitter(
+                rng, rng.choice([(230, 50, 60), (250, 200, 50), (60, 120, 220), (90, 180, 90)]), 10
+            ),
+        )
     p.vgrad(520, 180, 1080, 240, (200, 25, 30), (170, 20, 25))
     banner_text(p, rng, 540, 188, 1060, 232, (250, 230, 120), lines=1)
     # school yard
     p.vgrad(0, horizon, W, H, (190, 120, 100), (165, 100, 85))
     for k in range(14):
-        p.line([(0, horizon + k ** 1.6 * 9), (W, horizon + k ** 1.6 * 9)], (175, 110, 92), width=2)
+        p.line([(0, horizon + k**1.6 * 9), (W, horizon + k**1.6 * 9)], (175, 110, 92), width=2)
     # flag pole
     p.line([(800, 40), (800, horizon + 10)], (225, 225, 225), width=6)
     vn_flag(p, 803, 44, 120, wave=7)
@@ -667,22 +901,39 @@ def scene_school(p: Painter, rng: random.Random):
     for r in range(6):
         t = r / 5
         s = 0.5 + t * 0.9
-        y = 600 + (t ** 1.2) * 430
+        y = 600 + (t**1.2) * 430
         n = 12 - r
         span = 900 + t * 700
         for i in range(n):
             cx = W / 2 - span / 2 + span * (i + 0.5) / n + rng.uniform(-6, 6)
             girl = rng.random() < 0.5
-            standing_back(p, rng, cx, y, s, jitter(rng, (248, 248, 248), 4),
-                          jitter(rng, (35, 45, 90), 6),
-                          hair=(25, 20, 18))
+            standing_back(
+                p,
+                rng,
+                cx,
+                y,
+                s,
+                jitter(rng, (248, 248, 248), 4),
+                jitter(rng, (35, 45, 90), 6),
+                hair=(25, 20, 18),
+            )
             if girl:
-                p.rect(cx - 6 * s, y - 170 * s + 24 * s, cx + 6 * s, y - 170 * s + 52 * s, (25, 20, 18))
-            p.poly([(cx - 12 * s, y - 170 * s + 36 * s), (cx + 12 * s, y - 170 * s + 36 * s),
-                    (cx, y - 170 * s + 58 * s)], FLAG_RED)
+                p.rect(
+                    cx - 6 * s, y - 170 * s + 24 * s, cx + 6 * s, y - 170 * s + 52 * s, (25, 20, 18)
+                )
+            p.poly(
+                [
+                    (cx - 12 * s, y - 170 * s + 36 * s),
+                    (cx + 12 * s, y - 170 * s + 36 * s),
+                    (cx, y - 170 * s + 58 * s),
+                ],
+                FLAG_RED,
+            )
     # teacher at the side
     standing_front(p, rng, 260, 760, 1.3, shirt=(245, 245, 245), trousers=(40, 40, 60), skirt=True)
-    standing_front(p, rng, 1340, 770, 1.35, shirt=(220, 70, 90), trousers=(240, 235, 230), skirt=True)
+    standing_front(
+        p, rng, 1340, 770, 1.35, shirt=(220, 70, 90), trousers=(240, 235, 230), skirt=True
+    )
 
 
 def scene_temple(p: Painter, rng: random.Random):
@@ -705,13 +956,27 @@ def scene_temple(p: Painter, rng: random.Random):
     roof = (90, 80, 78)
 
     def tier(x0, x1, y_base, height):
-        p.poly([(x0 - 60, y_base), (x1 + 60, y_base), (x1 - 40, y_base - height), (x0 + 40, y_base - height)], roof)
+        p.poly(
+            [
+                (x0 - 60, y_base),
+                (x1 + 60, y_base),
+                (x1 - 40, y_base - height),
+                (x0 + 40, y_base - height),
+            ],
+            roof,
+        )
         for x, d in ((x0 - 60, -1), (x1 + 60, 1)):  # upturned corners
             p.poly([(x, y_base), (x + d * 10, y_base - 55), (x - d * 30, y_base - 8)], roof)
         for k in range(int((x1 - x0 + 120) // 18)):
             xx = x0 - 60 + k * 18
-            p.line([(xx, y_base), (xx + (x0 + x1) / 2 * 0 + (((x0 + x1) / 2 - xx) * 0.08), y_base - height)],
-                   mix(roof, (0, 0, 0), 0.2), width=2)
+            p.line(
+                [
+                    (xx, y_base),
+                    (xx + (x0 + x1) / 2 * 0 + (((x0 + x1) / 2 - xx) * 0.08), y_base - height),
+                ],
+                mix(roof, (0, 0, 0), 0.2),
+                width=2,
+            )
         p.rect(x0 + 40, y_base - height - 12, x1 - 40, y_base - height, mix(roof, (0, 0, 0), 0.25))
 
     tier(tx0, tx1, 340, 90)
@@ -720,7 +985,7 @@ def scene_temple(p: Painter, rng: random.Random):
     # stone courtyard
     p.vgrad(0, horizon, W, H, (185, 180, 170), (150, 145, 135))
     for k in range(10):
-        y = horizon + k ** 1.5 * 16
+        y = horizon + k**1.5 * 16
         p.line([(0, y), (W, y)], (165, 160, 150), width=2)
     # festival flags (five colours) on tall poles
     five = [(230, 50, 40), (250, 210, 50), (60, 130, 200), (80, 160, 80), (245, 245, 240)]
@@ -730,7 +995,9 @@ def scene_temple(p: Painter, rng: random.Random):
         for k in range(5):
             p.rect(x + 3, 90 + k * fh / 5, x + 120, 90 + (k + 1) * fh / 5, five[(k + i) % 5])
         for k in range(10):
-            p.poly([(x + 3 + k * 12, 350), (x + 15 + k * 12, 350), (x + 9 + k * 12, 372)], five[k % 5])
+            p.poly(
+                [(x + 3 + k * 12, 350), (x + 15 + k * 12, 350), (x + 9 + k * 12, 372)], five[k % 5]
+            )
     # incense burner
     p.rect(770, 560, 830, 620, (110, 90, 60))
     p.ellipse(740, 520, 860, 575, (140, 115, 70))
@@ -742,22 +1009,44 @@ def scene_temple(p: Painter, rng: random.Random):
     p.line([(kx - 360, ky - 120), (kx + 360, ky - 120)], (120, 40, 30), width=14)
     p.rect(kx - 110, ky - 330, kx + 110, ky - 140, (200, 40, 35))
     p.rect(kx - 90, ky - 310, kx + 90, ky - 170, (230, 180, 60))
-    p.poly([(kx - 150, ky - 330), (kx + 150, ky - 330), (kx + 80, ky - 410), (kx - 80, ky - 410)], (200, 40, 35))
+    p.poly(
+        [(kx - 150, ky - 330), (kx + 150, ky - 330), (kx + 80, ky - 410), (kx - 80, ky - 410)],
+        (200, 40, 35),
+    )
     p.circle(kx, ky - 425, 18, (240, 200, 70))
     for i in range(8):
         bx = kx - 330 + i * 94
         if abs(bx - kx) < 100:
             continue
-        standing_front(p, rng, bx, ky + 160, 1.9, shirt=jitter(rng, (240, 195, 50), 8),
-                       trousers=(240, 235, 220), hat="khan_xep")
+        standing_front(
+            p,
+            rng,
+            bx,
+            ky + 160,
+            1.9,
+            shirt=jitter(rng, (240, 195, 50), 8),
+            trousers=(240, 235, 220),
+            hat="khan_xep",
+        )
     # crowd in the foreground
     for i in range(18):
         cx = 20 + i * 92 + rng.uniform(-10, 10)
         cy = 1010 + rng.uniform(-25, 15)
         p.ellipse(cx - 34, cy - 46, cx + 34, cy + 38, rng.choice(HAIR))
-        p.rrect(cx - 60, cy + 24, cx + 60, cy + 140, 30,
-                jitter(rng, rng.choice([(240, 240, 240), (200, 60, 60), (60, 90, 150), (230, 200, 90),
-                                        (150, 80, 120)]), 8))
+        p.rrect(
+            cx - 60,
+            cy + 24,
+            cx + 60,
+            cy + 140,
+            30,
+            jitter(
+                rng,
+                rng.choice(
+                    [(240, 240, 240), (200, 60, 60), (60, 90, 150), (230, 200, 90), (150, 80, 120)]
+                ),
+                8,
+            ),
+        )
 
 
 def scene_conference_seed(p, rng):
@@ -769,20 +1058,22 @@ def scene_conference_seed(p, rng):
 IMAGES = {
     # seed article (written by the lead) references this one
     "2021/hoi-nghi-giao-ban-phat-trien-dang-vien.jpg": scene_conference_seed,
-    "2021/hoi-nghi-quan-triet-nghi-quyet-dai-hoi-xiii.jpg":
-        lambda p, r: scene_conference(p, r, backdrop=(165, 20, 26), cloth=(170, 25, 30), rows=6, presidium=7),
+    "2021/hoi-nghi-quan-triet-nghi-quyet-dai-hoi-xiii.jpg": lambda p, r: scene_conference(
+        p, r, backdrop=(165, 20, 26), cloth=(170, 25, 30), rows=6, presidium=7
+    ),
     "2022/le-giao-nhan-quan-2022.jpg": scene_parade,
     "2022/tan-binh-len-xe-ve-don-vi.jpg": scene_trucks,
     "2022/duong-giao-thong-nong-thon-gia-khanh.jpg": scene_road,
     "2023/thu-hoach-lua-vu-xuan-toan-thang.jpg": scene_rice,
     "2023/le-khai-giang-nam-hoc-2023-2024.jpg": scene_school,
-    "2023/hoi-nghi-tong-ket-phat-trien-dang-vien-2023.jpg":
-        lambda p, r: scene_conference(p, r, backdrop=(160, 22, 34), cloth=(35, 95, 70), rows=4, presidium=6,
-                                      podium_right=False),
+    "2023/hoi-nghi-tong-ket-phat-trien-dang-vien-2023.jpg": lambda p, r: scene_conference(
+        p, r, backdrop=(160, 22, 34), cloth=(35, 95, 70), rows=4, presidium=6, podium_right=False
+    ),
     "2023/khen-thuong-phat-trien-dang-vien-2023.jpg": scene_awards,
     "2024/le-ruoc-kieu-den-quat-2024.jpg": scene_temple,
-    "2024/hoi-nghi-giao-ban-xay-dung-dang-quy-i-2024.jpg":
-        lambda p, r: scene_conference(p, r, backdrop=(176, 28, 28), cloth=(30, 80, 130), rows=5, presidium=4),
+    "2024/hoi-nghi-giao-ban-xay-dung-dang-quy-i-2024.jpg": lambda p, r: scene_conference(
+        p, r, backdrop=(176, 28, 28), cloth=(30, 80, 130), rows=5, presidium=4
+    ),
 }
 
 
@@ -795,7 +1086,9 @@ def render(name: str, draw) -> Image.Image:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: content/images)")
+    ap.add_argument(
+        "--out", type=Path, default=DEFAULT_OUT, help="output folder (default: content/images)"
+    )
     ap.add_argument("--list", action="store_true", help="only list the image paths")
     args = ap.parse_args()
     for name, draw in IMAGES.items():
@@ -808,7 +1101,10 @@ def main() -> int:
         img.save(path, "JPEG", quality=JPEG_QUALITY, progressive=False, optimize=True)
         size = path.stat().st_size
         flag = "" if size <= MAX_BYTES else "  (WARNING: larger than 250 KB)"
-        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {size // 1024} KB{flag}")
+        print(
+            f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  "
+            f"{size // 1024} KB{flag}"
+        )
     return 0
 
 
