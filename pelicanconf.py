@@ -128,10 +128,16 @@ PLUGINS = [
     "plugins.photos",
     "plugins.related_posts",
     "plugins.asset_bundle",
+    "plugins.adjustable_font",
     "plugins.xml_sitemap",
 ]
 
 RELATED_POSTS_MAX = 5
+
+# "Xem với cỡ chữ" (A- / A / A+): 87.5 % to 200 % of the reader's own default size.
+ADJUSTABLE_FONT_STEPS = (0.875, 1, 1.125, 1.25, 1.5, 1.75, 2)
+ADJUSTABLE_FONT_DEFAULT_STEP = 1
+ADJUSTABLE_FONT_STORAGE_KEY = "gialoc-co-chu"
 
 # Never cache in local previews: a stale cache must not hide an edit.
 LOAD_CONTENT_CACHE = False
