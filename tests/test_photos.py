@@ -720,3 +720,13 @@ def test_every_derivative_has_its_planned_size(tmp_path, size, orientation):
         with Image.open(tmp_path / "e" / name) as image:
             assert image.size == (width, height), name
             assert image.format == fmt.upper()
+
+
+def test_a_broken_photo_no_article_shows_still_stops_the_build(tmp_path):
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    broken = truncated_jpeg(sources / "le.jpg")
+    content = make_content(tmp_path, {"2024/a.md": article("A", "Chữ.")}, images={"le.jpg": broken})
+    with pytest.raises(PhotoError) as caught:
+        build_site(tmp_path / "output", content=content)
+    assert re.search(r"content/images/le\.jpg: ảnh images/le\.jpg bị hỏng", str(caught.value))

@@ -457,6 +457,7 @@ class PhotoBuild:
     def __init__(self, settings):
         self.settings = settings
         self.options = options_from_settings(settings)
+        self.fingerprint = self.options.fingerprint()
         self.content_root = os.path.abspath(settings["PATH"])
         self.output_path = os.path.abspath(settings["OUTPUT_PATH"])
         self.cache_root = os.path.join(os.path.abspath(settings["CACHE_PATH"]), "photos")
@@ -524,6 +525,10 @@ class PhotoBuild:
         self.memo[path] = [stamp, info.__dict__]
         self.memo_changed = True
         return info
+
+    def shown(self, relpath):
+        """A content file as staff see it (content/images/…)."""
+        return display_path(os.path.join(self.content_root, *relpath.split("/")))
 
     def url_for(self, relpath):
         return f"{self.siteurl}/{quote(relpath)}"
@@ -602,7 +607,7 @@ class PhotoBuild:
     # -- encoding and publishing --
 
     def entry_dir(self, info):
-        key = f"{info.sha256[:32]}-{self.options.fingerprint()}"
+        key = f"{info.sha256[:32]}-{self.fingerprint}"
         return os.path.join(self.cache_root, "entries", key[:2], key)
 
     def publish(self):
@@ -614,15 +619,14 @@ class PhotoBuild:
                 info = self.info(relpath)
             except ImageProblem as problem:
                 if relpath not in self.users:  # content problems are reported already
-                    self.problems.append(f"{relpath}: {problem.describe(relpath)}")
+                    self.problems.append(f"{self.shown(relpath)}: {problem.describe(relpath)}")
                 continue
             if info.processed:
                 jobs[relpath] = info
             elif relpath in self.originals:
-                # A .jpg that is really a GIF: published untouched, like any GIF.
-                self.problems.append(
-                    f"{relpath}: {ImageProblem('unsupported', info.format).describe(relpath)}"
-                )
+                # e.g. a GIF named .jpg: refused rather than published with a wrong type
+                problem = ImageProblem("unsupported", info.format)
+                self.problems.append(f"{self.shown(relpath)}: {problem.describe(relpath)}")
         targets = self._plan_targets(jobs)
         self._encode_missing(jobs)
         self.save_memo()
@@ -684,7 +688,7 @@ class PhotoBuild:
                 results = list(pool.map(imaging.build_into_cache, *zip(*calls, strict=True)))
         for relpath, problem in zip(sorted(missing), results, strict=True):
             if problem is not None:
-                for user in self.users.get(relpath) or [relpath]:
+                for user in self.users.get(relpath) or [self.shown(relpath)]:
                     self.problems.append(f"{user}: {problem.describe(relpath)}")
 
 
