@@ -29,6 +29,7 @@ endif
 STAMP = $(VENV)/.installed-requirements
 
 .PHONY: help venv html clean regenerate serve serve-global devserver publish test lint check new fix
+.PHONY: bench bench-photos
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -46,6 +47,7 @@ help:
 	@echo '   make new TITLE="…"         start a new article (optional CATEGORY="…")'
 	@echo '   make fix                   convert files typed in old encodings to UTF-8'
 	@echo '   make lint                  ruff on the Python code'
+	@echo '   make bench                 every benchmark (figures for docs/BENCHMARKS.md)'
 	@echo
 	@echo 'Set the DEBUG variable to 1 to enable debugging, e.g. make DEBUG=1 html'
 	@echo 'Set the RELATIVE variable to 1 to enable relative urls'
@@ -99,4 +101,9 @@ test: $(STAMP) $(NODE_STAMP)
 	$(PYTHON) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check plugins tests tools pelicanconf.py publishconf.py
+	$(VENV)/bin/ruff check plugins tests tools bench pelicanconf.py publishconf.py
+
+bench: bench-photos
+
+bench-photos: $(STAMP)
+	$(PYTHON) bench/bench_photos.py

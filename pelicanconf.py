@@ -50,6 +50,9 @@ READERS = {"rst": None, "html": None, "htm": None}
 ARTICLE_PATHS = ["articles"]
 PAGE_PATHS = ["pages"]
 STATIC_PATHS = ["images"]
+# Copy a static file only when its source is newer: unchanged files keep their mtime.
+# (JPEG/PNG/WebP photos are not copied at all: plugins/photos publishes them stripped.)
+STATIC_CHECK_IF_MODIFIED = True
 # Rendered with Jinja, so robots.txt can name the sitemap's absolute URL.
 TEMPLATE_PAGES = {"extra/robots.txt": "robots.txt"}
 # Future-dated articles wait as drafts until the first build after their date.
