@@ -9,6 +9,7 @@ from datetime import datetime
 import feedparser
 import pytest
 
+from plugins.content_check.content_check import ContentError
 from plugins.content_check.rules import check_source, parse_header
 from plugins.vn_text.legacy import (
     decode_bytes,
@@ -221,9 +222,10 @@ def test_legacy_file_stops_the_build(tmp_path):
     (content / "articles" / "cu.md").write_bytes(
         encode_tcvn3(article(title="Héi nghÞ", body=SAMPLE)).encode("latin-1")
     )
-    site = build_site(tmp_path / "output", content=content)
-    errors = site.log.messages(level=40)
-    assert any("cu.md" in message and "TCVN3" in message for message in errors), errors
+    with pytest.raises(ContentError) as caught:
+        build_site(tmp_path / "output", content=content)
+    assert "cu.md:1: lỗi: tệp được gõ bằng bảng mã TCVN3" in str(caught.value)
+    assert not (tmp_path / "output").exists()  # stopped before writing anything
 
 
 def test_nfd_file_is_fine_and_comes_out_nfc(tmp_path):
@@ -269,9 +271,9 @@ def test_same_explicit_slug_is_an_error_naming_both_files(tmp_path):
     assert code == 1
     assert "articles/a.md:5: lỗi: Slug \"trung-lap\" trùng với" in output
     assert "articles/b.md" in output.split("articles/a.md:5:")[1].split("\n")[0]
-    site = build_site(tmp_path / "output", content=content)
-    errors = site.log.messages(level=40)
-    assert any("a.md" in m and "b.md" in m for m in errors), errors
+    with pytest.raises(ContentError) as caught:
+        build_site(tmp_path / "output", content=content)
+    assert "a.md" in str(caught.value) and "b.md" in str(caught.value)
 
 
 # --- drafts and future articles ------------------------------------------------------------

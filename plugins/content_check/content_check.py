@@ -31,7 +31,7 @@ from pelican import signals
 from pelican.readers import _DISCARD, DUPLICATES_DEFINITIONS_ALLOWED, MarkdownReader
 from pelican.utils import SafeDatetime
 
-from plugins.content_check.rules import ERROR, WARNING, check_reports, check_source
+from plugins.content_check.rules import ERROR, WARNING, Problem, check_reports, check_source
 from plugins.vn_text import parse_date
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,10 @@ MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
 
 class ContentError(Exception):
     """A content file that must not be published; the message names the file and line."""
+
+
+# Messages of the files refused in this build; the build stops once all are read.
+_refused = []
 
 
 def display_path(path):
@@ -64,7 +68,7 @@ def check_file(path, settings, data=None):
             data = handle.read()
     content_root = settings["PATH"]
     relative = os.path.relpath(path, content_root).replace(os.sep, "/")
-    return check_source(
+    report = check_source(
         display_path(path),
         data,
         kind=content_kind(relative, settings),
@@ -72,6 +76,22 @@ def check_file(path, settings, data=None):
         settings=settings,
         relative=relative,
     )
+    if report.encoding == "utf-8":
+        # Images: the photos plugin knows formats, sizes and captions.
+        from plugins.photos.photos import DEFAULTS as PHOTOS_DEFAULTS
+        from plugins.photos.photos import audit_images
+
+        defaults = PHOTOS_DEFAULTS
+        prefixes = settings.get("PHOTOS_CONTENT_PREFIXES", defaults["PHOTOS_CONTENT_PREFIXES"])
+        max_pixels = settings.get("PHOTOS_MAX_PIXELS", defaults["PHOTOS_MAX_PIXELS"])
+        body = "\n" * (report.body_line - 1) + "\n".join(
+            report.text.split("\n")[report.body_line - 1 :]
+        )
+        for problem in audit_images(path, body, content_root, tuple(prefixes), max_pixels):
+            report.problems.append(
+                Problem(report.path, problem.line, problem.level, problem.message)
+            )
+    return report
 
 
 def source_files(settings):
@@ -123,6 +143,7 @@ class CheckedMarkdownReader(MarkdownReader):
         if errors:
             # Logged here too: Pelican logs a failed file without the exception's message.
             message = "\n".join(problem.format() for problem in errors)
+            _refused.append(message)
             logger.error("content_check: %s", message)
             raise ContentError(message)
         if getattr(self, "_shared_md", None) is None:
@@ -180,13 +201,13 @@ def deduplicate_urls(generator):
             explicit = [a for a in same if "slug" in a.metadata]
             if len(explicit) > 1:
                 names = ", ".join(display_path(a.source_path) for a in explicit)
-                logger.error(
-                    "content_check: %s dùng chung Slug \"%s\"; mỗi bài cần một Slug riêng "
-                    "(files share the Slug \"%s\")",
-                    names,
-                    explicit[0].slug,
-                    explicit[0].slug,
+                slug = explicit[0].slug
+                message = (
+                    f'{names}: dùng chung Slug "{slug}"; mỗi bài cần một Slug riêng '
+                    f'(files share the Slug "{slug}")'
                 )
+                _refused.append(message)
+                logger.error("content_check: %s", message)
             keep = explicit[0] if explicit else same[0]
             for article in same:
                 if article is keep:
@@ -218,7 +239,22 @@ def drop_unpublished_pages(generator):
     generator.context["draft_pages"] = []
 
 
+def stop_if_refused(generators):
+    """Pelican logs a refused file and goes on; we stop before anything is written, once
+    every file has been read (so every bad file is named)."""
+    if _refused:
+        message = "\n".join(_refused)
+        _refused.clear()
+        raise ContentError(message)
+
+
+def forget_refused(pelican):
+    _refused.clear()
+
+
 def register():
+    signals.initialized.connect(forget_refused)
+    signals.all_generators_finalized.connect(stop_if_refused)
     signals.readers_init.connect(use_checked_reader)
     signals.article_generator_pretaxonomy.connect(deduplicate_urls)
     signals.article_generator_finalized.connect(drop_unpublished)

@@ -38,6 +38,7 @@ _LINK = re.compile(r"(?P<image>!?)\[(?P<text>[^\]]*)\]\(\s*<?(?P<target>[^)\s>]*
                    r"(?:\s+[\"'](?P<title>[^\"']*)[\"'])?\s*\)")  # fmt: skip
 _REFERENCE = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*<?(?P<target>\S+?)>?(?:\s+[\"'(].*)?$")
 _INTERNAL = re.compile(r"^[{|](?P<kind>filename|static|attach)[}|](?P<path>.*)$")
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
 _SCRIPT = re.compile(r"<\s*script\b", re.IGNORECASE)
 _EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//|#)", re.IGNORECASE)
 
@@ -260,9 +261,13 @@ def _resolve_internal(report, target, content_root):
 
 def _check_body(report, content_root, settings):
     lines = report.text.split("\n")
-    prefixes = tuple(settings.get("PHOTOS_CONTENT_PREFIXES", ["images/"]))
+    in_fence = False
     for number in range(report.body_line, len(lines) + 1):
         line = lines[number - 1]
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        if in_fence:
+            continue
         if _SCRIPT.search(line):
             report.add(
                 number,
@@ -279,16 +284,15 @@ def _check_body(report, content_root, settings):
             if not target:
                 report.add(number, ERROR, "liên kết không có địa chỉ", "link without a target")
                 continue
+            if image:
+                continue  # images are checked by the photos plugin (audit_images)
             on_disk = _resolve_internal(report, target, content_root)
-            if on_disk is None and target.startswith(prefixes):
-                on_disk = os.path.join(content_root, target.split("#", 1)[0])
             if on_disk is not None and not os.path.isfile(on_disk):
-                what = "ảnh" if image else "tệp được liên kết"
                 report.add(
                     number,
                     ERROR,
-                    f"không tìm thấy {what} {target}",
-                    f"{'image' if image else 'link target'} {target} not found",
+                    f"không tìm thấy tệp được liên kết {target}",
+                    f"link target {target} not found",
                 )
 
 

@@ -235,14 +235,15 @@ def read_orientation(image):
     return value if value in TRANSPOSE else 1
 
 
-def inspect_photo(path, max_pixels):
-    """PhotoInfo from the file's header (no pixel decoding). Raises ImageProblem."""
+def inspect_photo(path, max_pixels, with_hash=True):
+    """PhotoInfo from the file's header (no pixel decoding). Raises ImageProblem.
+    ``with_hash=False`` (for checks) skips hashing the whole file; sha is then None."""
     suffix = os.path.splitext(path)[1].lower()
     if suffix in UNSUPPORTED_SUFFIXES:
         raise ImageProblem("unsupported", suffix)
     if not os.path.isfile(path):
         raise ImageProblem("missing")
-    sha = file_sha256(path)
+    sha = file_sha256(path) if with_hash else None
     if suffix == ".svg":
         return PhotoInfo(sha, "SVG", 0, 0, 1)
     with pixel_limit(max_pixels):

@@ -351,7 +351,7 @@ def _audit_one(src, alt, caption, source_dir, content_root, prefixes, max_pixels
             problems.append(("error", ImageProblem("unsupported", suffix).describe(shown)))
             return problems
     try:
-        imaging.inspect_photo(path, max_pixels)
+        imaging.inspect_photo(path, max_pixels, with_hash=False)
     except ImageProblem as problem:
         problems.append(("error", problem.describe(shown)))
     return problems
