@@ -28,7 +28,7 @@ endif
 
 STAMP = $(VENV)/.installed-requirements
 
-.PHONY: help venv html clean regenerate serve serve-global devserver publish test lint
+.PHONY: help venv html clean regenerate serve serve-global devserver publish test lint bench bench-related
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -42,6 +42,7 @@ help:
 	@echo '   make devserver [PORT=8000] serve and regenerate (rebuild and reload on change)'
 	@echo '   make publish               generate using production settings'
 	@echo '   make lint                  ruff on the Python code'
+	@echo '   make bench                 run the benchmarks (docs/BENCHMARKS.md)'
 	@echo
 	@echo 'Set the DEBUG variable to 1 to enable debugging, e.g. make DEBUG=1 html'
 	@echo 'Set the RELATIVE variable to 1 to enable relative urls'
@@ -78,4 +79,12 @@ test: $(STAMP)
 	$(PYTHON) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check plugins tests tools pelicanconf.py publishconf.py
+	$(VENV)/bin/ruff check plugins tests tools bench pelicanconf.py publishconf.py
+
+# Benchmarks: figures and machine in docs/BENCHMARKS.md.
+BENCH_RELATED_SIZES ?= 10000,50000
+
+bench: bench-related
+
+bench-related: $(STAMP)
+	$(PYTHON) -m bench.bench_related --sizes $(BENCH_RELATED_SIZES)

@@ -172,7 +172,8 @@ def test_top_k_per_row_matches_a_plain_sort():
     starts = np.concatenate([[0], np.cumsum(lengths)])
     values = rng.integers(0, 8, starts[-1]).astype(float)  # many ties
     tiebreak = rng.permutation(starts[-1])
-    chosen = set(scoring._top_k_per_row(starts, values, tiebreak, 5, cells=500).tolist())
+    chosen = scoring._top_k_per_row(starts, values, lambda idx: tiebreak[idx], 5, cells=500)
+    chosen = set(chosen.tolist())
     for row in range(len(lengths)):
         entries = range(starts[row], starts[row + 1])
         expected = sorted(entries, key=lambda e: (-values[e], tiebreak[e]))[:5]

@@ -514,15 +514,16 @@ class VectorCache:
 
 
 def _top_k_per_row(starts, values, tiebreak, k, cells=4_000_000):
-    """Indices of the ``k`` largest ``values`` in each row (ties: smaller ``tiebreak`` first).
+    """Indices of the ``k`` largest ``values`` in each row (ties: smaller tiebreak first).
 
-    Rows are CSR-style: row r is ``values[starts[r]:starts[r + 1]]``. The k-th largest value of
-    each row comes from np.partition over a padded (rows × longest row) block, a few thousand
-    rows at a time: O(entries), no sort of the entries.
+    Rows are CSR-style: row r is ``values[starts[r]:starts[r + 1]]``. ``tiebreak(indices)``
+    gives the tie-breaking keys of some entries (only the tied ones are asked for). The k-th
+    largest value of each row comes from np.partition over a padded (rows × longest row)
+    block, a few thousand rows at a time: O(entries), no sort of the entries.
     """
     n_rows = len(starts) - 1
     lengths = np.diff(starts)
-    if starts[-1] == 0:
+    if n_rows == 0 or starts[-1] == 0:
         return np.zeros(0, dtype=np.int64)
     threshold = np.full(n_rows, -np.inf)
     width = int(lengths.max())
@@ -530,18 +531,18 @@ def _top_k_per_row(starts, values, tiebreak, k, cells=4_000_000):
         block = max(1, cells // width)
         for first in range(0, n_rows, block):
             last = min(n_rows, first + block)
-            if lengths[first:last].max() <= k:
+            local = lengths[first:last]
+            if local.max() <= k:
                 continue
             begin, end = starts[first], starts[last]
-            local = lengths[first:last]
             # Flat position of each entry in the padded block.
             flat = np.arange(end - begin) + np.repeat(
                 np.arange(last - first) * width - (starts[first:last] - begin), local
             )
-            padded = np.full((last - first) * width, -np.inf)
-            padded[flat] = values[begin:end]
-            kth = -np.partition(-padded.reshape(last - first, width), k - 1, axis=1)[:, k - 1]
-            threshold[first:last] = np.where(local > k, kth, -np.inf)
+            padded = np.full((last - first, width), -np.inf)
+            padded.ravel()[flat] = values[begin:end]
+            padded.partition(width - k, axis=1)
+            threshold[first:last] = np.where(local > k, padded[:, width - k], -np.inf)
     cut = np.repeat(threshold, lengths)
     above = values > cut
     tied = np.flatnonzero(values == cut)
@@ -550,21 +551,33 @@ def _top_k_per_row(starts, values, tiebreak, k, cells=4_000_000):
         rows_above = np.searchsorted(starts, np.flatnonzero(above), side="right") - 1
         room = k - np.bincount(rows_above, minlength=n_rows)
         tied_rows = np.searchsorted(starts, tied, side="right") - 1
-        order = np.lexsort((tiebreak[tied], tied_rows))
+        order = np.lexsort((tiebreak(tied), tied_rows))
         tied, tied_rows = tied[order], tied_rows[order]
         rank = np.arange(len(tied)) - np.searchsorted(tied_rows, tied_rows, side="left")
         above[tied[rank < room[tied_rows]]] = True
     return np.flatnonzero(above)
 
 
+_TF = 1.0 + np.log(np.arange(1, 256, dtype=np.float64))
+
+
+def _tf(counts):
+    """1 + ln(count)."""
+    if len(counts) and counts.max() < 256:
+        return _TF[counts - 1]
+    return 1.0 + np.log(counts.astype(np.float64))
+
+
 def _text_matrix(records, candidate, cache, params, chunk=4000):
     """Rows: the records' TF-IDF vectors, pruned to their strongest terms, length 1.
 
-    Columns are ordered by term key (a hash of the term's text), never by cache ids.
+    Columns are ordered by term key (a hash of the term's text), never by cache ids, and so is
+    every row: sums over a row are done in the same order whatever the cache history.
     """
     n = len(records)
     _, vectors = cache.counts_for([r.text for r in records])
     n_terms = cache.n_terms
+    term_keys = cache.term_keys
     empty = np.zeros(0, dtype=np.uint32)
     df = np.zeros(n_terms, dtype=np.int64)
     for first in range(0, n, chunk):
@@ -574,53 +587,58 @@ def _text_matrix(records, candidate, cache, params, chunk=4000):
     n_candidates = int(candidate.sum())
     limit = max(2, math.floor(params.max_df * n_candidates))
     idf = np.log((1.0 + n_candidates) / (1.0 + df)) + 1.0
-    # A term counts if another candidate has it and it is not too common.
-    usable_alone = (df >= 1) & (df <= limit)
-    usable_shared = (df >= 2) & (df <= limit)
-    kept_rows, kept_weights, kept_keys = [], [], []
+    # A term counts if another candidate has it and it is not too common: its IDF, else 0.
+    idf_shared = np.where((df >= 2) & (df <= limit), idf, 0.0)
+    idf_alone = np.where((df >= 1) & (df <= limit), idf, 0.0)
+    del df, idf
+    kept_rows, kept_weights, kept_terms = [], [], []
     for first in range(0, n, chunk):
         last = min(n, first + chunk)
-        lengths = np.array([len(vectors[i][0]) for i in range(first, last)], dtype=np.int64)
-        rows = np.repeat(np.arange(first, last, dtype=np.int64), lengths)
+        lengths = [len(vectors[i][0]) for i in range(first, last)]
+        starts = np.zeros(last - first + 1, dtype=np.int64)
+        np.cumsum(lengths, out=starts[1:])
         terms = np.concatenate([vectors[i][0] for i in range(first, last)] or [empty])
         counts = np.concatenate([vectors[i][1] for i in range(first, last)] or [empty])
-        keep = np.where(candidate[rows], usable_shared[terms], usable_alone[terms])
-        rows, terms, counts = rows[keep], terms[keep], counts[keep]
-        weights = (1.0 + np.log(counts)) * idf[terms]
-        keys = cache.term_keys[terms]
-        starts = np.searchsorted(rows, np.arange(first, last + 1))
-        top = _top_k_per_row(starts, weights, keys, params.terms_per_article)
-        kept_rows.append(rows[top])
+        factor = idf_shared[terms]
+        for row in np.flatnonzero(~candidate[first:last]).tolist():
+            span = slice(starts[row], starts[row + 1])
+            factor[span] = idf_alone[terms[span]]
+        weights = _tf(counts) * factor
+        keep = weights > 0
+        kept = np.concatenate([[0], np.cumsum(keep)])[starts]
+        weights, terms = weights[keep], terms[keep]
+        top = _top_k_per_row(
+            kept, weights, lambda idx, terms=terms: term_keys[terms[idx]], params.terms_per_article
+        )
+        kept_rows.append(np.searchsorted(kept, top, side="right") - 1 + first)
         kept_weights.append(weights[top])
-        kept_keys.append(keys[top])
+        kept_terms.append(terms[top])
     rows = np.concatenate(kept_rows or [np.zeros(0, np.int64)])
     weights = np.concatenate(kept_weights or [np.zeros(0)])
-    keys = np.concatenate(kept_keys or [np.zeros(0, np.uint64)])
-    order = np.lexsort((keys, rows))
-    rows, weights, keys = rows[order], weights[order], keys[order]
-    column_keys, columns = np.unique(keys, return_inverse=True)
+    terms = np.concatenate(kept_terms or [empty]).astype(np.int64)
+    # Columns: the terms kept anywhere, in term-key order.
+    present = np.unique(terms)
+    column_of = np.zeros(n_terms, dtype=np.int64)
+    column_of[present[np.argsort(term_keys[present], kind="stable")]] = np.arange(len(present))
     starts = np.searchsorted(rows, np.arange(n + 1))
+    matrix = sp.csr_matrix((weights, column_of[terms], starts), shape=(n, len(present)))
+    matrix.sort_indices()
     squares = np.zeros(n)
     nonempty = np.flatnonzero(np.diff(starts) > 0)
-    squares[nonempty] = np.add.reduceat(weights * weights, starts[nonempty])
-    weights = weights / np.sqrt(squares)[rows]
-    return sp.csr_matrix((weights, columns, starts), shape=(n, len(column_keys)))
+    squares[nonempty] = np.add.reduceat(matrix.data * matrix.data, starts[nonempty])
+    matrix.data /= np.sqrt(squares)[rows]
+    return matrix
 
 
 def _tag_matrix(records):
     """Rows: each record's tags, weight 1/sqrt(number of tags), so that a product is a cosine."""
-    names = sorted({tag for r in records for tag in r.tags})
+    tagged = [(i, sorted(set(r.tags))) for i, r in enumerate(records) if r.tags]
+    names = sorted({tag for _, tags in tagged for tag in tags})
     column = {name: i for i, name in enumerate(names)}
-    indptr = [0]
-    indices = []
-    data = []
-    for r in records:
-        tags = sorted({column[tag] for tag in r.tags})
-        indices.extend(tags)
-        if tags:
-            data.extend([1.0 / math.sqrt(len(tags))] * len(tags))
-        indptr.append(len(indices))
-    return sp.csr_matrix((data, indices, indptr), shape=(len(records), len(names)))
+    rows = [i for i, tags in tagged for _ in tags]
+    columns = [column[tag] for _, tags in tagged for tag in tags]
+    data = [1.0 / math.sqrt(len(tags)) for _, tags in tagged for _ in tags]
+    return sp.csr_matrix((data, (rows, columns)), shape=(len(records), len(names)))
 
 
 def _search_columns(features, candidates, budget):
@@ -651,10 +669,11 @@ def _candidate_pairs(features, candidates, params):
     for first in range(0, n, params.block_rows):
         last = min(n, first + params.block_rows)
         block = query[first:last] @ target
-        others = candidates[block.indices]
-        best = _top_k_per_row(block.indptr, block.data, others, limit)
+        best = _top_k_per_row(
+            block.indptr, block.data, lambda idx, b=block: candidates[b.indices[idx]], limit
+        )
         rows = np.searchsorted(block.indptr, best, side="right") - 1 + first
-        found.append((rows, others[best], block.data[best]))
+        found.append((rows, candidates[block.indices[best]], block.data[best]))
     rows = np.concatenate([f[0] for f in found])
     others = np.concatenate([f[1] for f in found])
     evidence = np.concatenate([f[2] for f in found])
@@ -709,14 +728,14 @@ def related_articles(records, now, params=Params(), cache=None):
     ordered = [records[i] for i in order]
     n = len(ordered)
     timestamps = np.array([r.date.timestamp() for r in ordered], dtype=np.float64)
-    now_ts = now.timestamp()
-    candidate = np.array([r.published and r.date.timestamp() <= now_ts for r in ordered], bool)
+    published = np.array([r.published for r in ordered], dtype=bool)
+    candidate = published & (timestamps <= now.timestamp())
     candidate_index = np.flatnonzero(candidate)
     category_names = sorted({r.category for r in ordered})
     category_ids = {name: i for i, name in enumerate(category_names)}
     categories = np.array([category_ids[r.category] for r in ordered], dtype=np.int64)
 
-    related = [[] for _ in range(n)]
+    rows = others = np.zeros(0, dtype=np.int64)
     if len(candidate_index):
         text = _text_matrix(ordered, candidate, cache, params)
         tags = _tag_matrix(ordered)
@@ -725,8 +744,6 @@ def related_articles(records, now, params=Params(), cache=None):
             format="csr",
         )
         rows, others = _best_pairs(features, candidate_index, timestamps, categories, params)
-        for row, other in zip(rows.tolist(), others.tolist(), strict=True):
-            related[row].append(other)
 
     # Fallback: the latest candidates of the same category (newest first, then slug).
     newest = candidate_index[
@@ -734,37 +751,36 @@ def related_articles(records, now, params=Params(), cache=None):
     ]
     group = categories[newest]
     bounds = np.searchsorted(group, np.arange(len(category_names) + 1)).tolist()
-    latest = {
-        category_names[c]: newest[
-            bounds[c] : min(bounds[c + 1], bounds[c] + params.max_related + 1)
-        ].tolist()
+    latest = [
+        newest[bounds[c] : min(bounds[c + 1], bounds[c] + params.max_related + 1)].tolist()
         for c in range(len(category_names))
-    }
+    ]
 
+    # Lists in the caller's order: row r of the canonical order is records[order[r]].
+    order_array = np.array(order, dtype=np.int64)
+    starts = np.searchsorted(rows, np.arange(n + 1)).tolist()
+    computed = order_array[others].tolist()
     by_slug = {}
     for i in candidate_index.tolist():
-        by_slug.setdefault(ordered[i].slug, i)
+        by_slug.setdefault(ordered[i].slug, order[i])
     warnings = []
-    lists = [None] * n
-    for i, record in enumerate(ordered):
-        chosen = []
-        for slug in record.related:
-            other = by_slug.get(slug)
-            if other is None:
-                warnings.append(
-                    f"{record.source}: không tìm thấy bài viết '{slug}' ở dòng Related "
-                    "(related article not found or not published)"
-                )
-            elif other != i and other not in chosen:
-                chosen.append(other)
-        computed = related[i]
-        if not computed:
-            computed = latest[record.category]
-        for other in computed:
-            if other != i and other not in chosen:
-                chosen.append(other)
-        lists[i] = chosen[: params.max_related]
     result = [None] * n
-    for position, original in enumerate(order):
-        result[original] = [order[j] for j in lists[position]]
+    for i, record in enumerate(ordered):
+        own = order[i]
+        chosen = computed[starts[i] : starts[i + 1]]
+        if not chosen:
+            chosen = [order[j] for j in latest[categories[i]] if j != i][: params.max_related]
+        if record.related:
+            first = []
+            for slug in record.related:
+                other = by_slug.get(slug)
+                if other is None:
+                    warnings.append(
+                        f"{record.source}: không tìm thấy bài viết '{slug}' ở dòng Related "
+                        "(related article not found or not published)"
+                    )
+                elif other != own and other not in first:
+                    first.append(other)
+            chosen = (first + [j for j in chosen if j not in first])[: params.max_related]
+        result[own] = chosen
     return result, warnings
