@@ -20,8 +20,17 @@ Vectors → score
           + category_weight × [same category] + date_weight / (1 + |days apart| / date_scale)
     Only articles whose evidence reaches ``min_score`` are related; ties on the rounded score are
     broken by date (newer first), then slug. An article with none gets the latest articles of its
-    category. The similarity matrix is computed by blocks of rows with scipy sparse products, and
-    only the best few per row are kept: no Python loop over pairs.
+    category.
+
+Scale
+    Texts are tokenised with numpy, a chunk of texts at a time (``tokenize``; same tokens as the
+    reference ``syllables``), and their term counts are kept per text hash (``VectorCache``).
+    Candidates come from sparse products by blocks of rows, keeping the best
+    ``candidates_per_article`` of each row (no Python loop over pairs). On a small site every
+    term takes part and the evidence is exact; at archive scale the most common terms are left
+    out of the search when the pairs they make would exceed ``search_work`` per article, and
+    are added back into the evidence of the pairs found. ``Record.text`` must be NFC
+    (``plain_text`` makes it so).
 
 Determinism: articles are processed in slug order and every term is ordered by a hash of its text,
 so the result never depends on input order or on what the vector cache saw first.
