@@ -180,24 +180,20 @@ _LENGTH_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 def _char_kinds(codes):
     """0: skipped (space, "_"), 1: part of a syllable (a letter or digit), 2: a break
-    (anything else) — the classes of TOKEN_RE, for an array of code points."""
+    (anything else) — the classes of TOKEN_RE, for an array of code points.
+
+    The table is filled lazily, for the code points actually met (a few hundred).
+    """
     global _CHAR_KINDS
     if _CHAR_KINDS is None:
-        table = np.full(0x10000, 2, dtype=np.uint8)
-        for code in range(0x10000):
+        _CHAR_KINDS = np.full(0x110000, 255, dtype=np.uint8)
+    kinds = _CHAR_KINDS[codes]
+    unknown = kinds == 255
+    if unknown.any():
+        for code in np.unique(codes[unknown]).tolist():
             char = chr(code)
-            if char.isalnum():
-                table[code] = 1
-            elif char.isspace() or char == "_":
-                table[code] = 0
-        _CHAR_KINDS = table
-    if len(codes) == 0 or codes.max() <= 0xFFFF:
-        return _CHAR_KINDS[codes]
-    wide = codes > 0xFFFF
-    kinds = _CHAR_KINDS[np.where(wide, 0, codes)]
-    for code in np.unique(codes[wide]).tolist():
-        char = chr(code)
-        kinds[codes == code] = 1 if char.isalnum() else 0 if char.isspace() else 2
+            _CHAR_KINDS[code] = 1 if char.isalnum() else 0 if char.isspace() or char == "_" else 2
+        kinds = _CHAR_KINDS[codes]
     return kinds
 
 
@@ -239,14 +235,14 @@ def tokenize(texts):
     big = "\x00".join(text.replace("\x00", "\x01") for text in texts).lower()
     codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
     kinds = _char_kinds(codes)
-    word = kinds == 1
-    brk = kinds == 2
-    starts_token = word & np.concatenate([[True], ~word[:-1]])
-    starts_token |= brk & np.concatenate([[True], ~brk[:-1]])
-    token_starts = np.flatnonzero(starts_token)
-    is_word = word[token_starts]
+    # A token starts where the kind changes to 1 (syllable) or 2 (break); a syllable ends
+    # where the next character is not a syllable character.
+    padded = np.zeros(len(kinds) + 2, dtype=np.uint8)
+    padded[1:-1] = kinds
+    token_starts = np.flatnonzero((kinds != 0) & (kinds != padded[:-2]))
+    is_word = kinds[token_starts] == 1
     word_starts = token_starts[is_word]
-    word_ends = np.flatnonzero(word & np.concatenate([~word[1:], [True]])) + 1
+    word_ends = np.flatnonzero((kinds == 1) & (padded[2:] != 1)) + 1
     up, down = _powers(len(codes) + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(len(codes) + 1, dtype=np.uint64)
