@@ -277,6 +277,15 @@ def test_drafts_hidden_and_future_articles_are_never_listed():
     assert related["future"][0].startswith("dang-")
 
 
+@pytest.mark.parametrize("texts", [[], [""], ["", "", ""], ["a", ""], ["đảng viên"]])
+def test_tiny_or_empty_inputs(texts):
+    records = [record(f"s{i}", text, day=i + 1) for i, text in enumerate(texts)]
+    lists, warnings = related_articles(records, NOW)
+    assert warnings == []
+    # Nothing related: each gets the others of its category, newest first.
+    assert lists == [[j for j in reversed(range(len(texts))) if j != i] for i in range(len(texts))]
+
+
 def test_fallback_is_the_latest_of_the_same_category():
     records = [
         record("odd", "một bài viết về chuyện hoàn toàn khác", 30, category="A"),

@@ -190,7 +190,7 @@ def _char_kinds(codes):
     kinds = _CHAR_KINDS[codes]
     unknown = kinds == 255
     if unknown.any():
-        for code in np.unique(codes[unknown]).tolist():
+        for code in _distinct(codes[unknown]).tolist():
             char = chr(code)
             _CHAR_KINDS[code] = 1 if char.isalnum() else 0 if char.isspace() or char == "_" else 2
         kinds = _CHAR_KINDS[codes]
@@ -286,6 +286,14 @@ def _sorted_lookup(sorted_keys, values, needles):
         out[where[hit]] = values[position[hit]]
         found[where[hit]] = True
     return out, found
+
+
+def _distinct(values):
+    """Sorted distinct values (np.sort + a comparison: faster here than np.unique's hashing)."""
+    ordered = np.sort(values)
+    if len(ordered) == 0:
+        return ordered
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])]
 
 
 def _unique_sorted(values):
@@ -494,7 +502,7 @@ class VectorCache:
         texts = np.concatenate([text_of_token[single], text_of_token[:-1][pair]])
         # Count each (text, term) with one sort.
         keys = np.sort((texts << _CODE_BITS) | codes)
-        first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]]))
+        first = np.flatnonzero(np.concatenate([[True], keys[1:] != keys[:-1]])[: len(keys)])
         counts = np.diff(np.append(first, len(keys))).astype(np.uint32)
         keys = keys[first]
         terms = self._term_ids(keys & ((1 << _CODE_BITS) - 1)).astype(np.uint32)
@@ -622,7 +630,7 @@ def _text_matrix(records, candidate, cache, params, chunk=4000):
     weights = np.concatenate(kept_weights or [np.zeros(0)])
     terms = np.concatenate(kept_terms or [empty]).astype(np.int64)
     # Columns: the terms kept anywhere, in term-key order.
-    present = np.unique(terms)
+    present = _distinct(terms)
     column_of = np.zeros(n_terms, dtype=np.int64)
     column_of[present[np.argsort(term_keys[present], kind="stable")]] = np.arange(len(present))
     starts = np.searchsorted(rows, np.arange(n + 1))
@@ -650,7 +658,9 @@ def _search_columns(features, candidates, budget):
     """The columns used to find candidate pairs: the rarest ones, as long as the pairs they
     make (Σ df² over the columns) stay within ``budget``. Small sites use every column."""
     df = np.bincount(features[candidates].indices, minlength=features.shape[1])
-    levels, per_level = np.unique(df, return_counts=True)
+    ordered = np.sort(df)
+    levels = _distinct(ordered)
+    per_level = np.diff(np.append(np.searchsorted(ordered, levels), len(ordered)))
     work = np.cumsum(per_level * levels.astype(np.float64) ** 2)
     affordable = levels[work <= budget]
     limit = int(affordable[-1]) if len(affordable) else 0
@@ -711,9 +721,13 @@ def _best_pairs(features, candidates, timestamps, categories, params):
         + params.category_weight * (categories[rows] == categories[others])
         + params.date_weight / (1.0 + days / params.date_scale)
     )
-    rounded = np.rint(score * 1e9).astype(np.int64)
-    # Rows are in slug order, so a smaller index is a smaller slug.
-    order = np.lexsort((others, -timestamps[others], -rounded, rows))
+    rounded = np.rint(score * 1e9).astype(np.int64)  # ties are ties, whatever the last bits
+    # Tie-break rank of every article: newer first, then slug (rows are in slug order).
+    tiebreak = np.empty(len(timestamps), dtype=np.int64)
+    tiebreak[np.lexsort((np.arange(len(timestamps)), -timestamps))] = np.arange(len(timestamps))
+    # Rows ascending, then the score descending (packed into one key), then the tie-break.
+    primary = (rows << 32) | ((1 << 32) - 1 - np.clip(rounded, 0, (1 << 32) - 1))
+    order = np.lexsort((tiebreak[others], primary))
     rows, others = rows[order], others[order]
     rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
     best = rank < params.max_related
