@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from plugins.related_posts import related_posts as plugin
-from plugins.related_posts import scoring
+from plugins.related_posts import scoring, terms
 from plugins.related_posts.scoring import (
     STOPWORDS,
     Params,
@@ -135,7 +135,7 @@ def test_cache_round_trip_keeps_counts_and_drops_unused_texts(tmp_path):
     cache = VectorCache()
     first = cached_counts(cache, ODD_TEXTS)
     # A key that ends in NUL bytes must survive the file.
-    cache.docs[b"\x01" * 8 + b"\x00" * 8] = cache.docs[scoring.text_key(ODD_TEXTS[0])]
+    cache.docs[b"\x01" * 8 + b"\x00" * 8] = cache.docs[terms.text_key(ODD_TEXTS[0])]
     cache.save(path)
     loaded = VectorCache.load(path)
     assert b"\x01" * 8 + b"\x00" * 8 in loaded.docs
