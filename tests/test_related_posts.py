@@ -115,10 +115,20 @@ def cached_counts(cache, texts):
     ]
 
 
-def test_fast_tokeniser_counts_the_same_terms_as_the_reference():
-    texts = ODD_TEXTS + labelled_texts()
+@pytest.mark.parametrize("texts", [ODD_TEXTS, labelled_texts(), ["ΟΔΟΣ ΣΑΣ Đảng ĐẢNG"]])
+def test_fast_tokeniser_counts_the_same_terms_as_the_reference(texts):
     cache = VectorCache()
     assert cached_counts(cache, texts) == [term_counts(text) for text in texts]
+
+
+def test_lower_case_by_table_unless_a_character_needs_str_lower():
+    def codes(text):
+        return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+    lowered = terms._lower_codes(codes("ĐẢNG Viên Ưu Tú"))
+    assert lowered.tobytes().decode("utf-32-le") == "đảng viên ưu tú"
+    assert terms._lower_codes(codes("İstanbul")) is None  # İ → i + combining dot
+    assert terms._lower_codes(codes("ΟΔΟΣ")) is None  # final sigma depends on context
 
 
 def test_fast_tokeniser_agrees_on_every_character_class():

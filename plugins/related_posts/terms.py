@@ -131,6 +131,30 @@ def _char_kinds(codes):
     return kinds
 
 
+_LOWER = None
+_UNKNOWN_CASE = np.uint32(0xFFFFFFFF)
+_SPECIAL_CASE = np.uint32(0xFFFFFFFE)
+
+
+def _lower_codes(codes):
+    """``codes`` in lower case, as str.lower() would give them, or None when some character
+    does not lower to exactly one character on its own (İ → i̇, Σ → σ or ς)."""
+    global _LOWER
+    if _LOWER is None:
+        _LOWER = np.full(0x110000, _UNKNOWN_CASE, dtype=np.uint32)
+    lowered = _LOWER[codes]
+    unknown = lowered == _UNKNOWN_CASE
+    if unknown.any():
+        for code in _distinct(codes[unknown]).tolist():
+            lower = chr(code).lower()
+            single = len(lower) == 1 and code != 0x3A3  # Σ: final sigma depends on context
+            _LOWER[code] = ord(lower) if single else _SPECIAL_CASE
+        lowered = _LOWER[codes]
+    if (lowered == _SPECIAL_CASE).any():
+        return None
+    return lowered
+
+
 def _powers(length):
     """HASH_BASE**i and its inverse**i modulo 2**64, for i < length."""
     global _POWERS
@@ -161,13 +185,21 @@ def tokenize(texts):
     """Tokenise many texts at once with numpy (same tokens as ``syllables``).
 
     Returns ``(hashes, starts, ends, text_of_token, big)``, one entry per token in order: a
-    syllable has a 42-bit hash of its characters (never 0); a break (punctuation, or the
-    boundary between two texts) has hash 0. ``starts``/``ends`` index ``big``, the lower-cased
-    joined text.
+    syllable has a 42-bit hash of its lower-cased characters (never 0); a break (punctuation,
+    or the boundary between two texts) has hash 0. ``starts``/``ends`` index ``big``, the
+    joined text (lower-case it to read a syllable: ``big[start:end].lower()``).
     """
     # NUL separates the texts; a NUL inside a text becomes another break character.
-    big = "\x00".join(text.replace("\x00", "\x01") for text in texts).lower()
+    big = "\x00".join(text.replace("\x00", "\x01") for text in texts)
     codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
+    lowered = _lower_codes(codes)
+    if lowered is None:  # a character whose lower case is not one character: str.lower()
+        big = big.lower()
+        codes = np.frombuffer(big.encode("utf-32-le"), dtype=np.uint32)
+        separators = np.flatnonzero(codes == 0)
+    else:
+        codes = lowered
+        separators = np.cumsum([len(text) + 1 for text in texts[:-1]], dtype=np.int64) - 1
     kinds = _char_kinds(codes)
     # A token starts where the kind changes to 1 (syllable) or 2 (break); a syllable ends
     # where the next character is not a syllable character.
@@ -190,7 +222,7 @@ def tokenize(texts):
     hashes[is_word] = hashed
     ends = token_starts.copy()
     ends[is_word] = word_ends
-    text_of_token = np.searchsorted(np.flatnonzero(codes == 0), token_starts)
+    text_of_token = np.searchsorted(separators, token_starts)
     return hashes, token_starts, ends, text_of_token, big
 
 
@@ -395,7 +427,7 @@ class VectorCache:
             fresh = np.arange(base, base + len(unique))
             ids[new] = _sorted_lookup(unique, fresh, hashes[new])[0]
             spans = zip(starts[new[first]].tolist(), ends[new[first]].tolist(), strict=True)
-            self.syllables.extend(big[start:end] for start, end in spans)
+            self.syllables.extend(big[start:end].lower() for start, end in spans)
             self.syllable_hash = np.concatenate([self.syllable_hash, unique])
             self._syllable_table = None
         return ids
