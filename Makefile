@@ -29,7 +29,7 @@ endif
 STAMP = $(VENV)/.installed-requirements
 
 .PHONY: help venv html clean regenerate serve serve-global devserver publish test lint check new fix
-.PHONY: bench bench-photos
+.PHONY: bench bench-photos bench-related
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -103,7 +103,13 @@ test: $(STAMP) $(NODE_STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check plugins tests tools bench pelicanconf.py publishconf.py
 
-bench: bench-photos
+# Benchmarks: figures and machine in docs/BENCHMARKS.md.
+BENCH_RELATED_SIZES ?= 10000,50000
+
+bench: bench-related bench-photos
+
+bench-related: $(STAMP)
+	$(PYTHON) -m bench.bench_related --sizes $(BENCH_RELATED_SIZES)
 
 bench-photos: $(STAMP)
 	$(PYTHON) bench/bench_photos.py

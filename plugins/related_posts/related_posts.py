@@ -1,48 +1,168 @@
 """related_posts: the "Các bài viết khác" list under each article.
 
-Sets ``article.related_posts`` for every published article: for now the latest
-articles of the same category, never the article itself.
+Sets ``article.related_posts`` for every article (published, draft and hidden): up to
+``RELATED_POSTS_MAX`` published articles whose text is closest to it — Vietnamese TF-IDF over
+syllables and syllable pairs, cosine similarity, blended with shared tags, the same category and
+how close the dates are (the scoring is in ``scoring.py``, pure functions). Staff rarely tag, so
+the text carries the score; articles without any related one get the latest articles of their
+category. Never the article itself, a draft, a hidden or a future-dated article.
+
+A ``Related:`` metadata line (slugs, comma-separated) puts those articles first::
+
+    Related: hoi-nghi-giao-ban-cong-tac-xay-dung-dang-quy-i-2024, khai-giang-lop-boi-duong
+
+Term counts are cached per text under ``CACHE_PATH/related_posts/``, so a rebuild only
+tokenises the articles whose text changed. Same input, same output, byte for byte.
 
 Settings:
-    RELATED_POSTS_MAX = 5   # how many links under each article
+    RELATED_POSTS_MAX = 5               # links under each article (0: none)
+    RELATED_POSTS_TERMS = 40            # strongest terms kept per article
+    RELATED_POSTS_MAX_DF = 0.5          # terms in a larger share of the articles are ignored
+    RELATED_POSTS_TEXT_WEIGHT = 1.0     # cosine of the texts
+    RELATED_POSTS_TAGS_WEIGHT = 0.3     # cosine of the tag sets
+    RELATED_POSTS_CATEGORY_WEIGHT = 0.05
+    RELATED_POSTS_DATE_WEIGHT = 0.05    # × 1 / (1 + days apart / RELATED_POSTS_DATE_SCALE)
+    RELATED_POSTS_DATE_SCALE = 365
+    RELATED_POSTS_MIN_SCORE = 0.05      # text + tags evidence needed to count as related
+    RELATED_POSTS_CACHE = True          # keep term counts between builds
 """
 
 import logging
-from collections import defaultdict
+import os
+import time
 
 from pelican import signals
+
+from plugins.related_posts.scoring import (
+    Params,
+    Record,
+    VectorCache,
+    plain_text,
+    related_articles,
+)
+from plugins.vn_text import nfc, now_in_vietnam, to_vietnam_time
 
 logger = logging.getLogger(__name__)
 
 DEFAULTS = {
     "RELATED_POSTS_MAX": 5,
+    "RELATED_POSTS_TERMS": 40,
+    "RELATED_POSTS_MAX_DF": 0.5,
+    "RELATED_POSTS_TEXT_WEIGHT": 1.0,
+    "RELATED_POSTS_TAGS_WEIGHT": 0.3,
+    "RELATED_POSTS_CATEGORY_WEIGHT": 0.05,
+    "RELATED_POSTS_DATE_WEIGHT": 0.05,
+    "RELATED_POSTS_DATE_SCALE": 365,
+    "RELATED_POSTS_MIN_SCORE": 0.05,
+    "RELATED_POSTS_CACHE": True,
 }
 
+CACHE_FILE = os.path.join("related_posts", "vectors.npz")
 
-def latest_in_category(articles, limit):
-    """Return, per article (same order as ``articles``), the ``limit`` newest other
-    articles of its category. Ties on date are broken by slug: input order never matters.
-    """
-    by_category = defaultdict(list)
-    for article in articles:
-        by_category[article.category].append(article)
-    newest = {}
-    for category, members in by_category.items():
-        members.sort(key=lambda a: (a.date, a.slug), reverse=True)
-        newest[category] = members[: limit + 1]
-    return [
-        [other for other in newest[article.category] if other is not article][:limit]
-        for article in articles
-    ]
+
+class RelatedPostsSettingError(ValueError):
+    pass
+
+
+def params_from_settings(settings):
+    """Params for the scoring, from the RELATED_POSTS_* settings (checked once)."""
+
+    def number(key, minimum, integer=False, maximum=None):
+        value = settings[key]
+        kind = int if integer else (int, float)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, kind)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
+            bounds = f"≥ {minimum}" if maximum is None else f"từ {minimum} đến {maximum}"
+            raise RelatedPostsSettingError(
+                f"related_posts: {key} = {value!r} không hợp lệ, cần một số {bounds} "
+                f"(invalid setting, expected a number {minimum}..{maximum or ''})"
+            )
+        return value
+
+    return Params(
+        max_related=number("RELATED_POSTS_MAX", 0, integer=True),
+        terms_per_article=number("RELATED_POSTS_TERMS", 1, integer=True),
+        max_df=number("RELATED_POSTS_MAX_DF", 0.0, maximum=1.0),
+        text_weight=number("RELATED_POSTS_TEXT_WEIGHT", 0.0),
+        tags_weight=number("RELATED_POSTS_TAGS_WEIGHT", 0.0),
+        category_weight=number("RELATED_POSTS_CATEGORY_WEIGHT", 0.0),
+        date_weight=number("RELATED_POSTS_DATE_WEIGHT", 0.0),
+        date_scale=number("RELATED_POSTS_DATE_SCALE", 1e-9),
+        min_score=number("RELATED_POSTS_MIN_SCORE", 0.0),
+    )
+
+
+def related_slugs(value):
+    """The slugs of a ``Related:`` line: "a, b" → ("a", "b")."""
+    if not value:
+        return ()
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(item) for item in value)
+    return tuple(slug for slug in (nfc(part).strip() for part in str(value).split(",")) if slug)
+
+
+def article_text(article):
+    """What the scoring reads: the title (twice: it names the topic) and the plain text."""
+    title = plain_text(article.title)
+    return f"{title} . {title} . {plain_text(article._content or '')}"
+
+
+def article_record(article, published):
+    return Record(
+        slug=article.slug,
+        date=to_vietnam_time(article.date),
+        category=str(article.category),
+        tags=tuple(sorted(str(tag) for tag in getattr(article, "tags", None) or ())),
+        text=article_text(article),
+        published=published,
+        related=related_slugs(article.metadata.get("related")),
+        source=article.get_relative_source_path(),
+    )
 
 
 def set_related_posts(generator):
     settings = generator.settings
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
-    related = latest_in_category(generator.articles, settings["RELATED_POSTS_MAX"])
-    for article, others in zip(generator.articles, related, strict=True):
-        article.related_posts = others
+    params = params_from_settings(settings)
+    published = list(generator.articles)
+    others = list(generator.drafts) + list(getattr(generator, "hidden_articles", []))
+    articles = published + others
+    if params.max_related == 0 or not articles:
+        for article in articles:
+            article.related_posts = []
+        return
+    started = time.perf_counter()
+    records = [article_record(a, True) for a in published]
+    records += [article_record(a, False) for a in others]
+
+    cache_path = os.path.join(settings["CACHE_PATH"], CACHE_FILE)
+    use_cache = settings["RELATED_POSTS_CACHE"]
+    cache = VectorCache.load(cache_path) if use_cache else VectorCache()
+    lists, warnings = related_articles(records, now_in_vietnam(), params, cache)
+    for message in warnings:
+        logger.warning("related_posts: %s", message)
+    for article, chosen in zip(articles, lists, strict=True):
+        article.related_posts = [articles[i] for i in chosen]
+    if use_cache:
+        # Rewrite the file when texts were added or some are gone (edited or deleted).
+        if cache.changed or len(cache.used) != len(cache.docs):
+            try:
+                cache.save(cache_path, keep=cache.used)
+            except OSError as error:
+                logger.warning(
+                    "related_posts: không ghi được %s (cache not written): %s", cache_path, error
+                )
+    logger.debug(
+        "related_posts: %d articles, %d texts tokenised, %.2f s",
+        len(articles),
+        cache.added,
+        time.perf_counter() - started,
+    )
 
 
 def register():
