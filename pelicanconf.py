@@ -86,7 +86,7 @@ AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
 DRAFT_URL = "ban-nhap/{slug}.html"
 DRAFT_SAVE_AS = DRAFT_URL
-DIRECT_TEMPLATES = ["index", "categories", "tags", "archives", "404"]
+DIRECT_TEMPLATES = ["index", "categories", "tags", "archives", "404", "search"]
 PAGINATED_TEMPLATES = {"index": None, "category": None, "tag": None}
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
@@ -122,6 +122,7 @@ PLUGINS = [
     "plugins.photos",
     "plugins.related_posts",
     "plugins.asset_bundle",
+    "plugins.search",
     "sitemap",
 ]
 
@@ -129,10 +130,15 @@ SITEMAP = {
     "format": "xml",
     "priorities": {"articles": 0.8, "indexes": 0.5, "pages": 0.5},
     "changefreqs": {"articles": "monthly", "indexes": "daily", "pages": "monthly"},
-    "exclude": ["404.html", r"^trang/", r"/trang/\d+/"],
+    "exclude": ["404.html", r"^trang/", r"/trang/\d+/", r"^tim-kiem\.html$"],
 }
 
 RELATED_POSTS_MAX = 5
+
+# The search page (Pelican's direct template "search") and its Pagefind index.
+SEARCH_URL = "tim-kiem.html"
+SEARCH_SAVE_AS = SEARCH_URL
+SEARCH_BUNDLE_DIR = "pagefind"
 
 # Never cache in local previews: a stale cache must not hide an edit.
 LOAD_CONTENT_CACHE = False
