@@ -217,3 +217,13 @@ def test_without_javascript_the_form_stays_and_a_note_explains(browser, server):
         assert page.locator(".search-result").count() == 0
     finally:
         context.close()
+
+
+def test_missing_index_gives_a_message_not_a_blank_page(page, server):
+    page.route("**/pagefind/pagefind.js", lambda route: route.fulfill(status=404))
+    page.goto(f"{server}/tim-kiem.html?q=dang+vien")
+    status = page.locator(".search-results__status")
+    page.wait_for_function(
+        "document.querySelector('.search-results__status').textContent.startsWith('Chưa tải')"
+    )
+    assert "Vui lòng thử lại sau" in status.inner_text()

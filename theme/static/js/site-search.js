@@ -134,8 +134,13 @@
       if (moveFocus && firstLink) firstLink.focus();
     }
 
+    function failed(error) {
+      status.textContent = "Chưa tải được chức năng tìm kiếm. Vui lòng thử lại sau.";
+      if (window.console) console.warn("site-search:", error);
+    }
+
     more.addEventListener("click", function () {
-      showMore(true);
+      showMore(true).catch(failed);
     });
 
     import(root.getAttribute("data-bundle") + "pagefind.js")
@@ -155,10 +160,7 @@
         status.textContent = "Có " + results.length + " kết quả cho “" + query + "”.";
         return showMore(false);
       })
-      .catch(function (error) {
-        status.textContent = "Chưa tải được chức năng tìm kiếm. Vui lòng thử lại sau.";
-        window.console && console.warn("site-search:", error);
-      });
+      .catch(failed);
   }
 
   if (document.readyState === "loading") {
