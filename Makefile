@@ -28,7 +28,8 @@ endif
 
 STAMP = $(VENV)/.installed-requirements
 
-.PHONY: help venv html clean regenerate serve serve-global devserver publish test lint
+.PHONY: help venv html clean regenerate serve serve-global devserver publish test lint \
+	bench bench-search
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -42,6 +43,7 @@ help:
 	@echo '   make devserver [PORT=8000] serve and regenerate (rebuild and reload on change)'
 	@echo '   make publish               generate using production settings'
 	@echo '   make lint                  ruff on the Python code'
+	@echo '   make bench                 run every benchmark (figures for docs/BENCHMARKS.md)'
 	@echo
 	@echo 'Set the DEBUG variable to 1 to enable debugging, e.g. make DEBUG=1 html'
 	@echo 'Set the RELATIVE variable to 1 to enable relative urls'
@@ -78,4 +80,10 @@ test: $(STAMP)
 	$(PYTHON) -m pytest
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check plugins tests tools pelicanconf.py publishconf.py
+	$(VENV)/bin/ruff check plugins tests tools bench pelicanconf.py publishconf.py
+
+bench: bench-search
+
+# Pagefind index size and time for 10,000 generated articles (docs/BENCHMARKS.md).
+bench-search: $(STAMP)
+	$(PYTHON) bench/bench_search.py
