@@ -29,7 +29,7 @@ endif
 STAMP = $(VENV)/.installed-requirements
 
 .PHONY: help venv html clean regenerate serve serve-global devserver publish test lint check new fix
-.PHONY: bench bench-photos bench-related
+.PHONY: bench bench-photos bench-related bench-search
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -106,10 +106,14 @@ lint: $(STAMP)
 # Benchmarks: figures and machine in docs/BENCHMARKS.md.
 BENCH_RELATED_SIZES ?= 10000,50000
 
-bench: bench-related bench-photos
+bench: bench-related bench-photos bench-search
 
 bench-related: $(STAMP)
 	$(PYTHON) -m bench.bench_related --sizes $(BENCH_RELATED_SIZES)
 
 bench-photos: $(STAMP)
 	$(PYTHON) bench/bench_photos.py
+
+# Pagefind index size and time for 10,000 generated articles.
+bench-search: $(STAMP)
+	$(PYTHON) bench/bench_search.py

@@ -93,7 +93,7 @@ AUTHOR_SAVE_AS = ""
 AUTHORS_SAVE_AS = ""
 DRAFT_URL = "ban-nhap/{slug}.html"
 DRAFT_SAVE_AS = DRAFT_URL
-DIRECT_TEMPLATES = ["index", "categories", "tags", "archives", "404"]
+DIRECT_TEMPLATES = ["index", "categories", "tags", "archives", "404", "search"]
 PAGINATED_TEMPLATES = {"index": None, "category": None, "tag": None}
 PAGINATION_PATTERNS = (
     (1, "{url}", "{save_as}"),
@@ -132,6 +132,7 @@ PLUGINS = [
     "plugins.related_posts",
     "plugins.asset_bundle",
     "plugins.adjustable_font",
+    "plugins.search",
     "plugins.xml_sitemap",
 ]
 
@@ -142,5 +143,13 @@ ADJUSTABLE_FONT_STEPS = (0.875, 1, 1.125, 1.25, 1.5, 1.75, 2)
 ADJUSTABLE_FONT_DEFAULT_STEP = 1
 ADJUSTABLE_FONT_STORAGE_KEY = "gialoc-co-chu"
 
+# The search page (Pelican's direct template "search") and its Pagefind index.
+SEARCH_URL = "tim-kiem.html"
+SEARCH_SAVE_AS = SEARCH_URL
+SEARCH_BUNDLE_DIR = "pagefind"
+
 # Never cache in local previews: a stale cache must not hide an edit.
 LOAD_CONTENT_CACHE = False
+
+# sitemap.xml: every HTML page but these (regular expressions on the output path).
+XML_SITEMAP_EXCLUDE = [r"^404\.html$", r"(^|/)trang/\d+/", r"^ban-nhap/", r"^tim-kiem\.html$"]

@@ -1,18 +1,27 @@
 """Table-driven tests of the shared Vietnamese text helpers."""
 
+import json
+import os
+import shutil
+import subprocess
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from pelican.utils import slugify as pelican_slugify
 
 from plugins import vn_text
 from plugins.vn_text import (
+    D_STROKE_MARK,
     SLUG_REGEX_SUBSTITUTIONS,
+    compose_d,
+    decompose_d,
     fold,
     format_date,
     format_datetime,
     format_long_date,
+    has_diacritics,
     iso_datetime,
     nfc,
     slugify,
@@ -184,3 +193,41 @@ def test_nfc():
     decomposed = unicodedata.normalize("NFD", "Huyện ủy")
     assert decomposed != "Huyện ủy"
     assert nfc(decomposed) == "Huyện ủy"
+
+
+# --- folding for search: the table shared with the JavaScript twin --------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+FOLD_TABLE = ROOT / "tests" / "data" / "vn_fold_cases.json"
+FOLD_CASES = json.loads(FOLD_TABLE.read_text("utf-8"))["cases"]
+
+
+@pytest.mark.parametrize("case", FOLD_CASES, ids=lambda case: repr(case["text"]))
+def test_shared_fold_table(case):
+    text = case["text"]
+    assert fold(text) == case["fold"]
+    assert has_diacritics(text) == case["has_diacritics"]
+    assert decompose_d(text) == case["decompose_d"]
+    # Pagefind folds by removing combining marks: the index form then folds like fold().
+    assert fold(decompose_d(text)) == case["fold"]
+    if D_STROKE_MARK not in text:
+        assert compose_d(decompose_d(text)) == nfc(text)
+
+
+def test_decompose_d_output_is_nfc_and_has_no_precomposed_d_stroke():
+    text = unicodedata.normalize("NFD", "Đảng bộ huyện đã đề ra")
+    marked = decompose_d(text)
+    assert unicodedata.is_normalized("NFC", marked)
+    assert "đ" not in marked and "Đ" not in marked
+
+
+def test_javascript_twin_passes_the_same_table():
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("node not found; .ci/run must install Node.js")
+        pytest.skip("node not found")
+    result = subprocess.run(
+        [node, "--test", "tests/js/"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

@@ -9,7 +9,15 @@ Pure functions, no Pelican objects:
 - ``slugify``: ASCII slugs, đ→d, punctuation (including "/") becomes "-".
 - ``sort_key``: Vietnamese alphabetical order (a ă â b c d đ e ê …; tones after the
   base letters), for category and tag listings.
-- ``fold``: remove tone marks, letter modifiers and đ, for diacritic-insensitive matching.
+- ``fold``: remove tone marks, letter modifiers and đ, for diacritic-insensitive matching;
+  ``has_diacritics`` tells whether folding changes a text.
+- ``decompose_d`` / ``compose_d``: write đ as d + U+0335 (and back), so that a search engine
+  that folds by removing combining marks, as Pagefind does, folds đ to d like every other
+  Vietnamese letter (đ has no Unicode decomposition, so NFD leaves it whole).
+
+The query side of search has a JavaScript twin of ``fold``, ``has_diacritics``,
+``decompose_d`` and ``compose_d`` (theme/static/js/vn-fold.js); both are tested against the
+same table (tests/data/vn_fold_cases.json).
 """
 
 import re
@@ -20,15 +28,19 @@ import unidecode
 
 __all__ = [
     "ALPHABET",
+    "D_STROKE_MARK",
     "SLUG_REGEX_SUBSTITUTIONS",
     "TIMEZONE_NAME",
     "VIETNAM_TZ",
     "WEEKDAYS",
+    "compose_d",
+    "decompose_d",
     "fold",
     "format_date",
     "format_datetime",
     "format_long_date",
     "format_month",
+    "has_diacritics",
     "iso_datetime",
     "nfc",
     "now_in_vietnam",
@@ -67,6 +79,9 @@ _MODIFIED = {
     ("o", "horn"): "ơ",
     ("u", "horn"): "ư",
 }
+# COMBINING SHORT STROKE OVERLAY: d + this mark stands for đ in the search index.
+D_STROKE_MARK = "\u0335"
+
 # Dictionary order of tones: ngang, huyền, hỏi, ngã, sắc, nặng.
 _TONES = {"\u0300": 1, "\u0309": 2, "\u0303": 3, "\u0301": 4, "\u0323": 5}
 
@@ -213,3 +228,24 @@ def fold(text, lower=True):
     stripped = stripped.replace("đ", "d").replace("Đ", "D")
     stripped = unicodedata.normalize("NFC", stripped)
     return stripped.lower() if lower else stripped
+
+
+def has_diacritics(text):
+    """True when ``text`` has a tone mark, a letter modifier or đ: "đang" yes, "Gia Loc" no."""
+    return fold(text) != nfc(text).lower()
+
+
+def decompose_d(text):
+    """NFC ``text`` with đ/Đ written as d/D + U+0335: "Đảng" → "D\u0335ảng".
+
+    Removing combining marks then folds đ to d, as it folds ả to a. A stray U+0335 already
+    in the text is dropped (it cannot turn a d into đ), so for any text without one
+    ``compose_d(decompose_d(text)) == nfc(text)``.
+    """
+    text = nfc(text).replace(D_STROKE_MARK, "")
+    return text.replace("đ", "d" + D_STROKE_MARK).replace("Đ", "D" + D_STROKE_MARK)
+
+
+def compose_d(text):
+    """Undo ``decompose_d``: "D\u0335ảng" → "Đảng"."""
+    return text.replace("d" + D_STROKE_MARK, "đ").replace("D" + D_STROKE_MARK, "Đ")
