@@ -323,6 +323,7 @@ def test_a_theme_without_the_calls_still_builds(tmp_path):
         "categories",
         "tags",
         "404",
+        "search",
     ):
         (theme / "templates" / f"{name}.html").write_text(
             "<!doctype html><title>{{ SITENAME }}</title>"
@@ -330,7 +331,9 @@ def test_a_theme_without_the_calls_still_builds(tmp_path):
             encoding="utf-8",
         )
     content = make_content(tmp_path, {"2024/a.md": ARTICLE})
-    built = build_site(tmp_path / "out", content=content, THEME=str(theme), ASSET_BUNDLE_FILES={})
+    built = build_site(
+        tmp_path / "out", content=content, THEME=str(theme), ASSET_BUNDLE_FILES={}, SEARCH_INDEX=False
+    )
     assert built.log.messages() == []
     assert "Xem với cỡ chữ" not in built.text("2024/03/bai-a.html")
     assert built.exists(f"adjustable-font/{JS_NAME}")

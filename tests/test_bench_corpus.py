@@ -30,7 +30,8 @@ def test_markdown_files_build_with_pelican(tmp_path):
     content = make_content(
         tmp_path, {str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in paths}
     )
-    site = build_site(tmp_path / "out", content=content)
+    categories = sorted({article["category"] for article in articles})
+    site = build_site(tmp_path / "out", content=content, SITE_CATEGORIES=categories)
     for article in articles:
         page = f"{article['date']:%Y/%m}/{article['slug']}.html"
         assert site.exists(page), page
