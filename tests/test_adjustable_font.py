@@ -332,7 +332,11 @@ def test_a_theme_without_the_calls_still_builds(tmp_path):
         )
     content = make_content(tmp_path, {"2024/a.md": ARTICLE})
     built = build_site(
-        tmp_path / "out", content=content, THEME=str(theme), ASSET_BUNDLE_FILES={}, SEARCH_INDEX=False
+        tmp_path / "out",
+        content=content,
+        THEME=str(theme),
+        ASSET_BUNDLE_FILES={},
+        SEARCH_INDEX=False,
     )
     assert built.log.messages() == []
     assert "Xem với cỡ chữ" not in built.text("2024/03/bai-a.html")
