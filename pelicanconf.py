@@ -3,6 +3,7 @@
 Another office adopts the site by editing the "Site identity" block below.
 """
 
+import logging
 import os
 import sys
 
@@ -41,6 +42,9 @@ RELATIVE_URLS = False
 # --- Language, time ------------------------------------------------------------------
 TIMEZONE = "Asia/Ho_Chi_Minh"
 DEFAULT_LANG = "vi"
+# One language: no translations (same-title articles are not "translations" of each other).
+ARTICLE_TRANSLATION_ID = None
+PAGE_TRANSLATION_ID = None
 DEFAULT_DATE_FORMAT = "%d/%m/%Y %H:%M"
 
 # --- Content -------------------------------------------------------------------------
@@ -147,6 +151,10 @@ ADJUSTABLE_FONT_STORAGE_KEY = "gialoc-co-chu"
 SEARCH_URL = "tim-kiem.html"
 SEARCH_SAVE_AS = SEARCH_URL
 SEARCH_BUNDLE_DIR = "pagefind"
+
+# `make check` reports images without alt text or caption, naming the line; Pelican's own
+# message for the same thing (with no line) would only repeat it.
+LOG_FILTER = [(logging.WARNING, "Empty alt attribute for image %s in %s")]
 
 # Never cache in local previews: a stale cache must not hide an edit.
 LOAD_CONTENT_CACHE = False

@@ -1,6 +1,7 @@
 """content_check: each rule with a real bad file — `make check` exit code and message, and
 what the build does with it."""
 
+import json
 import subprocess
 import sys
 import unicodedata
@@ -323,6 +324,9 @@ def test_metadata_is_escaped_everywhere(tmp_path):
     assert soup.find("h1").get_text() == f"Tiêu đề {XSS}"
     assert XSS in [a.get_text() for a in soup.select("a[rel=tag]")]
     assert soup.find("meta", property="og:title")["content"] == f"Tiêu đề {XSS}"
+    json_ld = json.loads(soup.find("script", type="application/ld+json").string)
+    assert json_ld["headline"] == f"Tiêu đề {XSS}"
+    assert XSS in json_ld["keywords"]
     for name in ("feeds/tat-ca.atom.xml", "feeds/tat-ca.rss.xml"):
         raw = site.text(name)
         assert "<title>Tiêu đề &lt;script&gt;alert(1)&lt;/script&gt;</title>" in raw

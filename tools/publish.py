@@ -141,8 +141,11 @@ def main(argv=None):
     parser.add_argument("-s", "--settings", default="publishconf.py")
     parser.add_argument("--content", help="content folder (default: PATH of the settings)")
     parser.add_argument("-o", "--output", help="output folder (default: OUTPUT_PATH)")
+    parser.add_argument("--cache", help="cache folder (default: CACHE_PATH)")
     args = parser.parse_args(argv)
     override = {"PATH": os.path.abspath(args.content)} if args.content else {}
+    if args.cache:
+        override["CACHE_PATH"] = os.path.abspath(args.cache)
     settings = read_settings(args.settings, override=override)
     output = os.path.abspath(args.output or settings["OUTPUT_PATH"])
     # SIGTERM (e.g. a CI timeout) cleans up like Ctrl-C does.

@@ -94,8 +94,9 @@ def check_file(path, settings, data=None):
     return report
 
 
-def source_files(settings):
-    """Every Markdown file Pelican will read as an article or a page, sorted."""
+def source_files(settings, others=None):
+    """Every Markdown file Pelican will read as an article or a page, sorted. Other files
+    found in those folders (which will not be published) are appended to ``others``."""
     root = settings["PATH"]
     found = []
     for folder in list(settings.get("ARTICLE_PATHS", [""])) + list(settings.get("PAGE_PATHS", [])):
@@ -103,8 +104,11 @@ def source_files(settings):
         for directory, subdirs, files in os.walk(base):
             subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
             for name in files:
-                if not name.startswith(".") and name.rsplit(".", 1)[-1] in MARKDOWN_EXTENSIONS:
-                    found.append(os.path.join(directory, name))
+                path = os.path.join(directory, name)
+                if name.rsplit(".", 1)[-1] in MARKDOWN_EXTENSIONS and not name.startswith("."):
+                    found.append(path)
+                elif others is not None and not name.startswith(".") and ".bak" not in name:
+                    others.append(path)
     return sorted(set(found))
 
 
@@ -121,8 +125,13 @@ def static_urls(settings):
 
 def check_tree(settings):
     """All rules on all content files: returns (reports, problems) with problems sorted."""
-    reports = [check_file(path, settings) for path in source_files(settings)]
+    others = []
+    reports = [check_file(path, settings) for path in source_files(settings, others)]
     problems = [problem for report in reports for problem in report.problems]
+    for path in sorted(set(others)):
+        problems.append(Problem(display_path(path), 1, WARNING,
+            "tệp này không phải bài viết Markdown (.md) nên sẽ không được đăng "
+            "(not a Markdown file: it will not be published)"))  # fmt: skip
     problems.extend(check_reports(reports, settings, static_urls(settings)))
     problems.sort(key=lambda p: (p.path, p.line, p.level != ERROR, p.message))
     return reports, problems

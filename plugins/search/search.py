@@ -185,9 +185,15 @@ def update_index(output, settings):
         result.skipped = True
         result.seconds = time.perf_counter() - started
         return result
-    if not pages:
-        logger.warning("search: không có trang nào có data-pagefind-body (no page to index)")
     state.mkdir(parents=True, exist_ok=True)
+    if not pages:
+        # A new site with nothing published yet: no index (the search page says so).
+        logger.info("search: no page marked data-pagefind-body, no index")
+        shutil.rmtree(bundle, ignore_errors=True)
+        stamp.write_text(current)
+        result.skipped = True
+        result.seconds = time.perf_counter() - started
+        return result
     with tempfile.TemporaryDirectory(prefix="work-", dir=state) as work:
         site = Path(work) / "site"
         site.mkdir()

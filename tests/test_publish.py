@@ -1,0 +1,229 @@
+"""`make publish` (tools/publish.py): all or nothing, reproducible."""
+
+import hashlib
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+
+import pytest
+from pelican.settings import read_settings
+
+from tests.conftest import ROOT, make_content
+from tools.publish import PublishError, exchange, publish
+
+ARTICLE = """Title: {title}
+Date: {date}
+Category: Xây dựng Đảng
+Author: VPHU Gia Lộc
+
+{body}
+"""
+BODY = "Ban Thường vụ Huyện ủy tổ chức hội nghị giao ban công tác xây dựng Đảng quý I."
+
+
+def articles(count=6):
+    first = datetime(2024, 3, 1, 8, 0)
+    return {
+        f"2024/bai-{n}.md": ARTICLE.format(
+            title=f"Hội nghị giao ban số {n}",
+            date=f"{first + timedelta(days=n):%Y-%m-%d %H:%M}",
+            body=BODY,
+        )
+        for n in range(count)
+    }
+
+
+def run_publish(content, output, cache, *extra, wait=True):
+    command = [sys.executable, "-m", "tools.publish", "-s", "publishconf.py",
+               "--content", str(content), "-o", str(output), "--cache", str(cache), *extra]  # fmt: skip
+    if not wait:
+        return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+def snapshot(folder):
+    """Every file with its bytes' hash and its mtime: 'exactly as it was'."""
+    state = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            state[path.relative_to(folder).as_posix()] = (digest, stat.st_mtime_ns)
+    return state
+
+
+def contents(folder):
+    return {name: digest for name, (digest, _) in snapshot(folder).items()}
+
+
+@pytest.fixture
+def published(tmp_path):
+    content = make_content(tmp_path, articles())
+    output, cache = tmp_path / "output", tmp_path / "cache"
+    result = run_publish(content, output, cache)
+    assert result.returncode == 0, result.stderr
+    assert (output / "2024/03/hoi-nghi-giao-ban-so-0.html").is_file()
+    return content, output, cache
+
+
+def test_publish_succeeds_and_leaves_no_staging_folder(published, tmp_path):
+    _, output, _ = published
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".output")) == []
+    assert (output / "sitemap.xml").is_file() and (output / "pagefind").is_dir()
+
+
+def test_content_error_fails_and_keeps_the_live_site(published):
+    content, output, cache = published
+    before = snapshot(output)
+    (content / "articles" / "2024" / "hong.md").write_text(
+        ARTICLE.format(title="Bài lỗi", date="2024-02-31 08:00", body=BODY), encoding="utf-8"
+    )
+    (content / "articles" / "2024" / "bai-0.md").write_text(
+        ARTICLE.format(title="Đã sửa", date="2024-03-01 08:00", body="Nội dung mới."),
+        encoding="utf-8",
+    )
+    result = run_publish(content, output, cache)
+    assert result.returncode == 1
+    assert "articles/2024/hong.md:2: lỗi: ngày \"2024-02-31 08:00\" không có thật" in result.stderr
+    assert "vẫn giữ nguyên" in result.stderr
+    assert snapshot(output) == before
+
+
+def test_build_crash_fails_and_keeps_the_live_site(published, tmp_path):
+    content, output, cache = published
+    before = snapshot(output)
+    theme = tmp_path / "theme"
+    subprocess.run(["cp", "-r", str(ROOT / "theme"), str(theme)], check=True)
+    (theme / "templates" / "article.html").write_text(
+        '{% extends "base.html" %}{% block content %}{{ article.title|no_such_filter }}'
+        "{% endblock %}",
+        encoding="utf-8",
+    )
+    settings_file = tmp_path / "brokenconf.py"
+    settings_file.write_text(
+        f"import sys\nsys.path.insert(0, {str(ROOT)!r})\nfrom publishconf import *\n"
+        f"THEME = {str(theme)!r}\n",
+        encoding="utf-8",
+    )
+    result = run_publish(content, output, cache, "-s", str(settings_file))
+    assert result.returncode == 1
+    assert "no_such_filter" in result.stderr
+    assert snapshot(output) == before
+
+
+def test_unexpected_warning_fails_publish(published, tmp_path, monkeypatch):
+    content, output, cache = published
+    before = snapshot(output)
+    plugin = tmp_path / "plugins_extra" / "noisy.py"
+    plugin.parent.mkdir()
+    plugin.write_text(
+        "import logging\nfrom pelican import signals\n"
+        "def warn(generator):\n"
+        "    logging.getLogger('noisy').warning('noisy: điều bất thường %s', id(generator))\n"
+        "def register():\n    signals.article_generator_finalized.connect(warn)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(plugin.parent))
+    settings = read_settings(
+        str(ROOT / "publishconf.py"),
+        override={"PATH": str(content), "CACHE_PATH": str(cache)},
+    )
+    settings["PLUGINS"] = list(settings["PLUGINS"]) + ["noisy"]
+    monkeypatch.chdir(ROOT)
+    try:
+        with pytest.raises(PublishError, match="unexpected warnings"):
+            publish(settings, str(output))
+    finally:  # signal receivers are process-wide: unplug the noisy plugin
+        import noisy
+        from pelican import signals
+
+        signals.article_generator_finalized.disconnect(noisy.warn)
+    assert snapshot(output) == before
+
+
+def test_content_warnings_are_expected_and_do_not_fail(published):
+    content, output, cache = published
+    (content / "articles" / "2024" / "trung.md").write_text(
+        ARTICLE.format(title="Hội nghị giao ban số 1", date="2024-04-02 08:00", body=BODY),
+        encoding="utf-8",
+    )
+    result = run_publish(content, output, cache)
+    assert result.returncode == 0, result.stderr
+    assert "cảnh báo: tiêu đề trùng với" in result.stderr
+    assert (output / "2024/04/hoi-nghi-giao-ban-so-1.html").is_file()
+
+
+def _wait_for_staging(parent, process, minimum_files=20, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in parent.iterdir():
+            if entry.name.startswith(".output.new-"):
+                count = sum(1 for p in entry.rglob("*") if p.is_file())
+                if count >= minimum_files:
+                    return entry
+        if process.poll() is not None:
+            pytest.fail(f"publish ended before it could be interrupted: {process.returncode}")
+        time.sleep(0.02)
+    pytest.fail("the staging folder never filled up")
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
+def test_interrupted_publish_leaves_output_exactly_as_it_was(published, tmp_path, how):
+    content, output, cache = published
+    before = snapshot(output)
+    for path, text in articles(60).items():  # more work, so there is time to interrupt
+        target = content / "articles" / path
+        target.write_text(text.replace(BODY, "Nội dung đã sửa. " + BODY), encoding="utf-8")
+    process = run_publish(content, output, cache, wait=False)
+    staging = _wait_for_staging(tmp_path, process)
+    process.send_signal(how)
+    process.wait(timeout=120)
+    assert process.returncode != 0
+    assert snapshot(output) == before
+    if how != signal.SIGKILL:  # cleaned up on the way out
+        assert not staging.exists()
+    # The next publish removes any leftover and succeeds.
+    result = run_publish(content, output, cache)
+    assert result.returncode == 0, result.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".output.new-")]
+    assert "Nội dung đã sửa" in (output / "2024/03/hoi-nghi-giao-ban-so-0.html").read_text()
+
+
+def test_two_publish_builds_are_byte_identical(tmp_path):
+    content = make_content(tmp_path, articles())
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert run_publish(content, first, tmp_path / "cache-1").returncode == 0
+    time.sleep(1.1)  # a build-time timestamp anywhere would now differ
+    assert run_publish(content, second, tmp_path / "cache-1").returncode == 0  # warm cache
+    assert run_publish(content, tmp_path / "third", tmp_path / "cache-2").returncode == 0
+    assert contents(first) == contents(second) == contents(tmp_path / "third")
+
+
+def test_the_sample_site_publishes_reproducibly(tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    for output in (first, second):
+        result = run_publish(ROOT / "content", output, tmp_path / f"cache-{output.name}")
+        assert result.returncode == 0, result.stderr
+    assert contents(first) == contents(second)
+
+
+def test_exchange_swaps_two_folders(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir(), new.mkdir()
+    (old / "a").write_text("old"), (new / "a").write_text("new")
+    exchange(str(new), str(old))
+    assert (old / "a").read_text() == "new" and (new / "a").read_text() == "old"
+
+
+def test_publish_logs_nothing_unexpected_for_the_sample_site(tmp_path, monkeypatch, caplog):
+    monkeypatch.chdir(ROOT)
+    settings = read_settings(str(ROOT / "publishconf.py"),
+                             override={"CACHE_PATH": str(tmp_path / "cache")})  # fmt: skip
+    with caplog.at_level(logging.WARNING):
+        publish(settings, str(tmp_path / "output"))
+    assert (tmp_path / "output" / "index.html").is_file()
+    assert not os.path.exists(tmp_path / ".output.new")
