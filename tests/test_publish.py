@@ -38,8 +38,10 @@ def articles(count=6):
 
 
 def run_publish(content, output, cache, *extra, wait=True):
-    command = [sys.executable, "-m", "tools.publish", "-s", "publishconf.py",
-               "--content", str(content), "-o", str(output), "--cache", str(cache), *extra]  # fmt: skip
+    command = [
+        sys.executable, "-m", "tools.publish", "-s", "publishconf.py",
+        "--content", str(content), "-o", str(output), "--cache", str(cache), *extra,
+    ]  # fmt: skip
     if not wait:
         return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
