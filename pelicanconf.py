@@ -156,8 +156,9 @@ SEARCH_BUNDLE_DIR = "pagefind"
 # message for the same thing (with no line) would only repeat it.
 LOG_FILTER = [(logging.WARNING, "Empty alt attribute for image %s in %s")]
 
-# Never cache in local previews: a stale cache must not hide an edit.
-LOAD_CONTENT_CACHE = False
+# Incremental builds (plugins/incremental): content cache by file hash, pages re-rendered
+# only when what they show changed, files rewritten only when their bytes changed.
+PELICAN_CLASS = "plugins.IncrementalPelican"
 
 # sitemap.xml: every HTML page but these (regular expressions on the output path).
 XML_SITEMAP_EXCLUDE = [r"^404\.html$", r"(^|/)trang/\d+/", r"^ban-nhap/", r"^tim-kiem\.html$"]

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from pelican import Pelican
 from pelican.settings import read_settings
+
+from tools.publish import pelican_class
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -76,7 +77,7 @@ def build_site(output, settings_file="pelicanconf.py", content=None, **overrides
     cwd = os.getcwd()
     try:
         os.chdir(ROOT)
-        Pelican(settings).run()
+        pelican_class(settings)(settings).run()
     finally:
         os.chdir(cwd)
         root_logger.removeHandler(recorder)

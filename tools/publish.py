@@ -15,6 +15,7 @@ was; a leftover ``.output.new-*`` folder from a killed run is removed by the nex
 import argparse
 import ctypes
 import ctypes.util
+import hashlib
 import logging
 import os
 import shutil
@@ -114,8 +115,20 @@ def publish(settings, output):
         raise PublishError(f"{len(errors)} lỗi trong nội dung ({len(errors)} content errors)")
     remove_leftovers(output)
     staging = staging_path(output)
-    settings = dict(settings, OUTPUT_PATH=staging, DELETE_OUTPUT_DIRECTORY=False)
+    # The staging folder starts as a copy of the live site (mtimes kept), and the build's
+    # manifest as a copy of the live one: the incremental build then renders and writes only
+    # what changed, and unchanged files keep their mtime in the new output/.
+    manifest = os.path.join(settings["CACHE_PATH"], "incremental",
+                            f"publish-{hashlib.sha1(output.encode()).hexdigest()[:12]}.json")  # fmt: skip
+    staging_manifest = manifest + ".staging"
+    os.makedirs(os.path.dirname(manifest), exist_ok=True)
+    settings = dict(settings, OUTPUT_PATH=staging, DELETE_OUTPUT_DIRECTORY=False,
+                    INCREMENTAL_MANIFEST=staging_manifest)  # fmt: skip
     try:
+        if os.path.isdir(output):
+            shutil.copytree(output, staging, symlinks=True, copy_function=shutil.copy2)
+            if os.path.isfile(manifest):
+                shutil.copyfile(manifest, staging_manifest)
         try:
             records = build(settings)
         except Exception as error:  # a crash in a template or a plugin
@@ -132,8 +145,12 @@ def publish(settings, output):
             exchange(staging, output)
         else:
             os.rename(staging, output)
+        if os.path.isfile(staging_manifest):
+            os.replace(staging_manifest, manifest)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if os.path.exists(staging_manifest):
+            os.remove(staging_manifest)
 
 
 def main(argv=None):

@@ -140,29 +140,46 @@ def check_tree(settings):
 class CheckedMarkdownReader(MarkdownReader):
     """Pelican's Markdown reader with our rules: strict encoding and dates, plain-text
     summaries, one Markdown instance reused for every file (much faster than Pelican's
-    new instance per file)."""
+    new instance per file).
+
+    ``read_raw`` gives the HTML and the metadata as strings (what a cache can keep, or a
+    worker process can send back); ``metadata_from_raw`` turns those into Pelican's values.
+    """
+
+    last_raw = None  # (path, html, raw metadata) of the last file read
+
+    def read_raw(self, source_path):
+        """(html, {key: [strings]}, [warning messages]); raises ContentError on errors."""
+        report = check_file(source_path, self.settings)
+        errors = [p for p in report.problems if p.level == ERROR]
+        if errors:
+            raise ContentError("\n".join(problem.format() for problem in errors))
+        if getattr(self, "_shared_md", None) is None:
+            self._shared_md = Markdown(**self.settings["MARKDOWN"])
+        md = self._shared_md
+        md.reset()
+        html = md.convert(report.text)
+        meta = {key.lower(): list(values) for key, values in getattr(md, "Meta", {}).items()}
+        md.reset()
+        warnings = [p.format() for p in report.problems if p.level == WARNING]
+        return html, meta, warnings
 
     def read(self, source_path):
         self._source_path = source_path
-        report = check_file(source_path, self.settings)
-        errors = [p for p in report.problems if p.level == ERROR]
-        for problem in report.problems:
-            if problem.level == WARNING:
-                logger.warning("content_check: %s", problem.format())
-        if errors:
+        try:
+            html, meta, warnings = self.read_raw(source_path)
+        except ContentError as error:
             # Logged here too: Pelican logs a failed file without the exception's message.
-            message = "\n".join(problem.format() for problem in errors)
-            _refused.append(message)
-            logger.error("content_check: %s", message)
-            raise ContentError(message)
-        if getattr(self, "_shared_md", None) is None:
-            self._shared_md = Markdown(**self.settings["MARKDOWN"])
-        self._md = self._shared_md
-        self._md.reset()
-        content = self._md.convert(report.text)
-        metadata = self._parse_metadata(self._md.Meta) if hasattr(self._md, "Meta") else {}
-        self._md.reset()
-        return content, metadata
+            _refused.append(str(error))
+            logger.error("content_check: %s", error)
+            raise
+        for warning in warnings:
+            logger.warning("content_check: %s", warning)
+        self.last_raw = (source_path, html, meta)
+        return html, self.metadata_from_raw(meta)
+
+    def metadata_from_raw(self, meta):
+        return self._parse_metadata(meta)
 
     def _parse_metadata(self, meta):
         # Pelican's version de-registers the meta preprocessor of the shared Markdown

@@ -1,20 +1,373 @@
-"""incremental: the site's build machinery on top of Pelican.
+"""incremental: fast builds at archive scale, with output identical to a cold build.
 
-For now: installs ``SiteWriter`` (feed titles kept as text).
+Pelican re-reads, re-renders and rewrites every page on every build. With
+``PELICAN_CLASS = "plugins.IncrementalPelican"`` (pelicanconf.py) a build instead:
+
+1. reads content through a cache keyed by each file's bytes (and by a digest of the
+   settings and our plugins' code), parsing only new or edited files, on every core when
+   there are many (``readers.py``);
+2. fixes Pelican's quadratic steps (period archives, tag and category pages) for large
+   archives;
+3. renders a page only when its *fingerprint* changed: a digest of the template set, the
+   settings, the site navigation, and the data the page shows (its article, the articles
+   listed on it, their related lists…), or when its file is not as the last build left it
+   (``writer.py``, ``state.py``);
+4. writes a file only when its bytes changed (unchanged files keep their mtime, so rsync or
+   an object-store upload sends only what changed), and deletes the pages a previous build
+   wrote that this build no longer produces (a deleted or renamed article).
+
+The contract with templates: a page may show its own data (the objects passed to the
+template), the site-wide navigation (``menu_categories``, ``pages``) and settings. A
+template that lists other content must get it through an object attribute that is part of
+its fingerprint (``article.related_posts``), or its template name must be unknown to
+``PAGE_INPUTS`` (then it is rendered whenever any article changes).
+
+The plugin part (``register``) installs the writer, which also works with plain
+``pelican.Pelican`` (write-if-changed only).
+
+Settings:
+    INCREMENTAL_MANIFEST = None   # path of the manifest; default under CACHE_PATH, per output
+    INCREMENTAL_WORKERS = 0       # processes for reading uncached files; 0 = one per core
 """
 
 import logging
+import os
+from importlib.metadata import version
 
-from pelican import signals
+from pelican import Pelican, signals
+from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
 
-from plugins.incremental.writer import SiteWriter
+from plugins.incremental.fingerprint import digest, settings_digest, tree_digest
+from plugins.incremental.readers import CachedReaders, ContentCache, FileKeys
+from plugins.incremental.state import BuildState, write_if_changed
+from plugins.incremental.writer import IncrementalWriter
 
 logger = logging.getLogger(__name__)
 
+DEFAULTS = {
+    "INCREMENTAL_MANIFEST": None,
+    "INCREMENTAL_WORKERS": 0,
+}
+
+PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Kwargs that hold every article: by contract, templates do not show them.
+IGNORED_KWARGS = frozenset({"all_articles"})
+
+_current = None
+
+
+def current_build():
+    return _current
+
+
+# --- what each kind of page shows, beyond its own kwargs -------------------------------
+
+
+def _categories_inputs(build, context, kwargs):
+    return [(c.name, c.url, len(a)) for c, a in context.get("categories", [])]
+
+
+def _tags_inputs(build, context, kwargs):
+    return [(t.name, t.url, len(a)) for t, a in context.get("tags", [])]
+
+
+def _archives_inputs(build, context, kwargs):
+    archives = context.get("period_archives", {})
+    return [
+        (granularity, [(a["url"], len(a["dates"])) for a in archives.get(granularity, [])])
+        for granularity in ("year", "month", "day")
+    ]
+
+
+def _no_inputs(build, context, kwargs):
+    return None
+
+
+PAGE_INPUTS = {
+    "article": _no_inputs,
+    "page": _no_inputs,
+    "index": _no_inputs,
+    "category": _no_inputs,
+    "tag": _no_inputs,
+    "period_archives": _no_inputs,
+    "404": _no_inputs,
+    "search": _no_inputs,
+    "categories": _categories_inputs,
+    "tags": _tags_inputs,
+    "archives": _archives_inputs,
+}
+
+
+class Build:
+    """State of one incremental build: caches, manifest, and the digests of the site."""
+
+    def __init__(self, pelican):
+        settings = pelican.settings
+        self.settings = settings
+        cache_root = os.path.join(settings["CACHE_PATH"], "incremental")
+        plugin_code = tree_digest(PLUGINS_DIR, suffixes=(".py", ".js", ".css"))
+        self.settings_key = digest(settings_digest(settings), plugin_code, version("pelican"),
+                                   version("markdown"))  # fmt: skip
+        self.content_cache = ContentCache(cache_root, self.settings_key)
+        self.file_keys = FileKeys()
+        manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
+            cache_root, f"manifest-{digest(os.path.abspath(pelican.output_path))[:12]}.json"
+        )
+        self.state = BuildState(pelican.output_path, manifest)
+        self.theme_key = tree_digest(settings["THEME"])
+        self.site_key = None  # once the context is complete (see start_writing)
+        self._digests = {}
+        self._everything = None
+        self.context = None
+
+    # --- digests ------------------------------------------------------------------------
+    def start_writing(self, context):
+        """The site-wide part of every fingerprint: settings, plugins, theme, navigation."""
+        self.context = context
+        navigation = (
+            [(c.name, c.url) for c in context.get("menu_categories", [])],
+            [(p.title, p.url) for p in context.get("pages", [])],
+        )
+        self.site_key = digest(self.settings_key, self.theme_key, navigation)
+
+    def fingerprint(self, *parts):
+        return digest(self.site_key, *parts)
+
+    def content_digest(self, item):
+        key = id(item)
+        known = self._digests.get(key)
+        if known is not None and known[0] is item:
+            return known[1]
+        raw = getattr(item, "_content", "") or ""
+        # Links to other contents ({filename}…) resolve to their current URLs.
+        shown = item.content if ("{" in raw or "|" in raw) else raw
+        related = [(o.url, o.title, o.date.isoformat()) for o in getattr(item, "related_posts", ()) or ()]
+        value = digest(
+            type(item).__name__,
+            shown,
+            getattr(item, "title", ""),
+            getattr(item, "url", ""),
+            getattr(item, "save_as", ""),
+            getattr(item, "status", ""),
+            getattr(item, "template", ""),
+            str(getattr(item, "date", "")),
+            str(getattr(item, "modified", "")),
+            getattr(getattr(item, "category", None), "name", ""),
+            [t.name for t in getattr(item, "tags", []) or []],
+            [a.name for a in getattr(item, "authors", []) or []],
+            item.metadata.get("summary", ""),
+            related,
+            getattr(item, "lead_photo", None),
+        )
+        self._digests[key] = (item, value)
+        return value
+
+    def digest_value(self, value):
+        if hasattr(value, "_content") and hasattr(value, "source_path"):
+            return self.content_digest(value)
+        if hasattr(value, "slug") and hasattr(value, "settings") and hasattr(value, "name"):
+            return ("url", type(value).__name__, value.name, value.url)
+        if isinstance(value, (list, tuple)):
+            return [self.digest_value(v) for v in value]
+        if isinstance(value, dict):
+            return sorted((str(k), self.digest_value(v)) for k, v in value.items())
+        return value
+
+    def everything(self):
+        """Digest of every content: for pages whose template is not in PAGE_INPUTS."""
+        if self._everything is None:
+            items = []
+            for key in ("articles", "pages", "drafts", "hidden_articles", "hidden_pages"):
+                items.extend(self.content_digest(i) for i in self.context.get(key, []))
+            self._everything = digest(items)
+        return self._everything
+
+    def page_fingerprint(self, kind, name, context, kwargs, paginated_keys):
+        inputs = PAGE_INPUTS.get(kind)
+        extra = inputs(self, context, kwargs) if inputs else self.everything()
+        shown = sorted(
+            (key, self.digest_value(value))
+            for key, value in kwargs.items()
+            if key not in IGNORED_KWARGS and key not in paginated_keys
+        )
+        return self.fingerprint(kind, name, extra, shown)
+
+    # --- the end of a build -------------------------------------------------------------
+    def finish(self, generators):
+        """Claim static outputs, delete stale pages, save the manifest and caches."""
+        for generator in generators:
+            if isinstance(generator, StaticGenerator):
+                for static in generator.staticfiles:
+                    if static.save_as:
+                        self.state.own(os.path.normpath(static.save_as))
+        removed = self.state.remove_stale()
+        if removed:
+            logger.info("incremental: removed %d stale files", len(removed))
+        self.state.save()
+        self.content_cache.save()
+        logger.info(
+            "incremental: %d pages rendered, %d files written",
+            len(self.state.rendered),
+            len(self.state.written),
+        )
+
+
+# --- generators ---------------------------------------------------------------------------
+
+
+class _CachedReading:
+    def _use_cached_readers(self):
+        build = current_build()
+        if build is not None:
+            self.readers = CachedReaders(self.settings, build.content_cache, build.file_keys)
+
+    def _prefetch(self, paths, excludes):
+        if isinstance(self.readers, CachedReaders):
+            files = [os.path.join(self.path, f) for f in self.get_files(paths, exclude=excludes)]
+            self.readers.prefetch(files)
+
+
+class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._use_cached_readers()
+
+    def generate_context(self):
+        self._prefetch(self.settings["ARTICLE_PATHS"], self.settings["ARTICLE_EXCLUDES"])
+        super().generate_context()
+
+    def _build_period_archives(self, sorted_articles, articles, settings):
+        # Pelican filters `articles` with `a in dates` (a list): quadratic. Same result here.
+        archives = super()._build_period_archives(sorted_articles, [], settings)
+        for granularity in archives.values():
+            for archive in granularity:
+                members = {id(a) for a in archive["dates"]}
+                archive["articles"] = [a for a in articles if id(a) in members]
+        return archives
+
+    def generate_tags(self, write):
+        self._with_dates(self.tags.items(), "tag", write)
+
+    def generate_categories(self, write):
+        self._with_dates(self.categories, "category", write)
+
+    def _with_dates(self, groups, kind, write):
+        """Pelican's tag and category pages, without its quadratic `a in articles`."""
+        template = self.get_template(kind)
+        for term, articles in groups:
+            members = {id(a) for a in articles}
+            dates = [a for a in self.dates if id(a) in members]
+            write(
+                term.save_as,
+                template,
+                self.context,
+                url=term.url,
+                articles=articles,
+                dates=dates,
+                template_name=kind,
+                blog=True,
+                page_name=term.page_name,
+                all_articles=self.articles,
+                **{kind: term},
+            )
+
+
+class FastPagesGenerator(_CachedReading, PagesGenerator):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._use_cached_readers()
+
+    def generate_context(self):
+        self._prefetch(self.settings["PAGE_PATHS"], self.settings["PAGE_EXCLUDES"])
+        super().generate_context()
+
+
+class FastStaticGenerator(StaticGenerator):
+    """Copies the theme's static files only when their bytes changed (Pelican rewrites
+    them on every build), and claims them as outputs of the build."""
+
+    def _copy_paths(self, paths, source, destination, output_path, final_path=None):
+        build = current_build()
+        for path in paths:
+            source_path = os.path.join(source, path)
+            if final_path:
+                target = os.path.join(output_path, destination, final_path)
+                if os.path.isfile(source_path):
+                    target = os.path.join(target, os.path.basename(path))
+            else:
+                target = os.path.join(output_path, destination, path)
+            for origin, copy_to in _files_to_copy(source_path, target):
+                with open(origin, "rb") as handle:
+                    write_if_changed(copy_to, handle.read())
+                if build is not None:
+                    build.state.own(os.path.relpath(copy_to, output_path))
+
+
+def _files_to_copy(source, target):
+    if os.path.isfile(source):
+        yield source, target
+        return
+    for directory, subdirs, files in os.walk(source):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                origin = os.path.join(directory, name)
+                yield origin, os.path.join(target, os.path.relpath(origin, source))
+
+
+class BuildFinisher:
+    """Runs last among the generators: after every page and static file is written."""
+
+    def __init__(self, *args, **kwargs):
+        self.generators = []
+
+    def generate_output(self, writer):
+        build = current_build()
+        if build is not None:
+            build.finish(self.generators)
+
+
+class IncrementalPelican(Pelican):
+    """Pelican with the incremental build above (select with PELICAN_CLASS)."""
+
+    def _get_generator_classes(self):
+        replace = {
+            ArticlesGenerator: FastArticlesGenerator,
+            PagesGenerator: FastPagesGenerator,
+            StaticGenerator: FastStaticGenerator,
+        }
+        classes = [replace.get(cls, cls) for cls in super()._get_generator_classes()]
+        return [*classes, BuildFinisher]
+
+    def run(self):
+        global _current
+        for key, value in DEFAULTS.items():
+            self.settings.setdefault(key, value)
+        _current = Build(self)
+        try:
+            super().run()
+        finally:
+            _current = None
+
+
+# --- plugin part ----------------------------------------------------------------------------
+
 
 def get_writer(pelican):
-    return SiteWriter
+    return IncrementalWriter
+
+
+def prepare_writing(generators):
+    build = current_build()
+    if build is None:
+        return
+    finisher = next((g for g in generators if isinstance(g, BuildFinisher)), None)
+    if finisher is not None:
+        finisher.generators = list(generators)
+    context = generators[0].context if generators else {}
+    build.start_writing(context)
 
 
 def register():
     signals.get_writer.connect(get_writer)
+    signals.all_generators_finalized.connect(prepare_writing)

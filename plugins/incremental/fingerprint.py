@@ -1,0 +1,83 @@
+"""Stable digests of settings, files and site objects: plain functions, no Pelican state.
+
+A digest must be the same in two processes for the same input (never ``id()`` or a
+default ``repr`` with an address) and must change whenever anything a page shows changes.
+"""
+
+import datetime
+import hashlib
+import os
+
+# Settings that say where things go, not what they are: excluded from the settings digest,
+# so a publish into a staging folder reuses the work of the previous publish.
+LOCATION_SETTINGS = frozenset({"OUTPUT_PATH", "CACHE_PATH", "PATH", "PELICAN_CLASS"})
+
+
+def stable_repr(value, _depth=0):
+    """A deterministic text for settings-like values (dicts sorted by key; objects by
+    their class and public attributes, never by address)."""
+    if _depth > 8:
+        return "…"
+    if value is None or isinstance(value, (bool, int, float, str, bytes)):
+        return repr(value)
+    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+        return repr(value)
+    if isinstance(value, dict):
+        items = sorted((stable_repr(k, _depth + 1), stable_repr(v, _depth + 1))
+                       for k, v in value.items())  # fmt: skip
+        return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
+    if isinstance(value, (list, tuple)):
+        inner = ", ".join(stable_repr(v, _depth + 1) for v in value)
+        return ("[" if isinstance(value, list) else "(") + inner + ("]" if isinstance(value, list) else ")")
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(stable_repr(v, _depth + 1) for v in value)) + "}"
+    kind = type(value)
+    name = f"{kind.__module__}.{kind.__qualname__}"
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"<{getattr(value, '__module__', '?')}.{value.__qualname__}>"
+    attributes = getattr(value, "__dict__", None)
+    if isinstance(attributes, dict):
+        public = {k: v for k, v in attributes.items() if not k.startswith("_")}
+        return f"<{name} {stable_repr(public, _depth + 1)}>"
+    return f"<{name}>"
+
+
+def digest(*parts):
+    """SHA-1 hex digest of the parts (strings, bytes or anything stable_repr takes)."""
+    hasher = hashlib.sha1()
+    for part in parts:
+        if isinstance(part, bytes):
+            data = part
+        elif isinstance(part, str):
+            data = part.encode("utf-8", "surrogatepass")
+        else:
+            data = stable_repr(part).encode("utf-8", "surrogatepass")
+        hasher.update(len(data).to_bytes(8, "big"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def settings_digest(settings):
+    return digest({k: v for k, v in settings.items() if k not in LOCATION_SETTINGS})
+
+
+def tree_digest(*folders, suffixes=None):
+    """Digest of every file (path and bytes) under the folders, in a stable order."""
+    hasher = hashlib.sha1()
+    for folder in folders:
+        if not folder or not os.path.isdir(folder):
+            continue
+        for directory, subdirs, files in os.walk(folder):
+            subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
+            for name in sorted(files):
+                if suffixes and not name.endswith(tuple(suffixes)):
+                    continue
+                path = os.path.join(directory, name)
+                hasher.update(os.path.relpath(path, folder).encode("utf-8", "surrogatepass"))
+                with open(path, "rb") as handle:
+                    hasher.update(hashlib.sha1(handle.read()).digest())
+    return hasher.hexdigest()
+
+
+def file_digest(data):
+    return hashlib.sha1(data).hexdigest()

@@ -1,0 +1,167 @@
+"""Content cache keyed by the file's bytes, and parallel reading of the files not cached.
+
+The cache maps SHA-1(file bytes) to the Markdown reader's raw output: the HTML body and
+the metadata strings (never Pelican objects, so no settings get pickled). Metadata objects
+(Category, Tag, dates) are made again from those strings on every build, which is cheap and
+always consistent. One cache file per digest of the settings and the plugins' code, so a
+change there starts from an empty cache instead of serving stale HTML.
+"""
+
+import logging
+import marshal
+import multiprocessing
+import os
+
+from pelican.readers import Readers, _filter_discardable_metadata
+
+from plugins.incremental.fingerprint import file_digest
+
+logger = logging.getLogger(__name__)
+
+CACHE_FORMAT = 1
+# Below this many uncached files a process pool costs more than it saves.
+PARALLEL_MINIMUM = 24
+
+
+class ContentCache:
+    """SHA-1 of a source file → (html, raw metadata) for one settings digest."""
+
+    def __init__(self, folder, settings_key):
+        self.folder = folder
+        self.path = os.path.join(folder, f"content-{settings_key[:16]}.marshal")
+        self.entries = {}
+        self.used = set()
+        self.changed = False
+        try:
+            with open(self.path, "rb") as handle:
+                version, entries = marshal.load(handle)
+            if version == CACHE_FORMAT:
+                self.entries = entries
+        except (OSError, EOFError, ValueError, TypeError):
+            self.entries = {}
+
+    def get(self, key):
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.used.add(key)
+        return entry
+
+    def put(self, key, html, meta):
+        self.entries[key] = (html, meta)
+        self.used.add(key)
+        self.changed = True
+
+    def save(self):
+        """Write the entries used by this build (others are forgotten), atomically."""
+        unused = set(self.entries) - self.used
+        if not self.changed and not unused:
+            return
+        for key in unused:
+            del self.entries[key]
+        os.makedirs(self.folder, exist_ok=True)
+        for name in os.listdir(self.folder):  # caches of other settings
+            if name.startswith("content-") and os.path.join(self.folder, name) != self.path:
+                os.remove(os.path.join(self.folder, name))
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as handle:
+            marshal.dump((CACHE_FORMAT, self.entries), handle)
+        os.replace(temporary, self.path)
+        self.changed = False
+
+
+class FileKeys:
+    """SHA-1 of content files, remembered by (size, mtime) so unchanged files are read once."""
+
+    def __init__(self):
+        self.memo = {}
+        self.data = {}
+
+    def key(self, path):
+        stat = os.stat(path)
+        stamp = (stat.st_size, stat.st_mtime_ns)
+        known = self.memo.get(path)
+        if known and known[0] == stamp:
+            return known[1]
+        with open(path, "rb") as handle:
+            data = handle.read()
+        key = file_digest(data)
+        self.memo[path] = (stamp, key)
+        return key
+
+
+class CachedReaders(Readers):
+    """Pelican's Readers with the content cache above in place of Pelican's own."""
+
+    def __init__(self, settings, cache, keys):
+        super().__init__(settings, cache_name="")
+        self.content_cache = cache
+        self.file_keys = keys
+
+    def _markdown_reader(self, path):
+        reader = self.readers.get(path.rsplit(".", 1)[-1])
+        return reader if hasattr(reader, "read_raw") else None
+
+    def get_cached_data(self, path, default=None):
+        reader = self._markdown_reader(path)
+        if reader is None:
+            return default
+        entry = self.content_cache.get(self.file_keys.key(path))
+        if entry is None:
+            return default
+        html, meta = entry
+        reader._source_path = path
+        return html, _filter_discardable_metadata(reader.metadata_from_raw(meta))
+
+    def cache_data(self, path, data):
+        reader = self._markdown_reader(path)
+        raw = getattr(reader, "last_raw", None) if reader else None
+        if raw is not None and raw[0] == path:
+            self.content_cache.put(self.file_keys.key(path), raw[1], raw[2])
+
+    def save_cache(self):
+        pass  # saved once per build by the incremental plugin
+
+    def prefetch(self, paths):
+        """Read the uncached Markdown files among ``paths`` on every core, into the cache.
+
+        Files with errors are left out: the normal sequential read then reports them.
+        Warnings found by the workers are logged here, once."""
+        missing = []
+        for path in paths:
+            if self._markdown_reader(path) is None:
+                continue
+            if self.content_cache.get(self.file_keys.key(path)) is None:
+                missing.append(path)
+        workers = min(os.cpu_count() or 1, 8)
+        if len(missing) < PARALLEL_MINIMUM or workers < 2:
+            return 0
+        reader = self._markdown_reader(missing[0])
+        context = multiprocessing.get_context("fork")
+        chunk = max(1, min(64, len(missing) // (workers * 8)))
+        global _worker_reader
+        _worker_reader = reader
+        try:
+            with context.Pool(workers) as pool:
+                for path, result in zip(
+                    missing, pool.imap(_read_in_worker, missing, chunksize=chunk), strict=True
+                ):
+                    html, meta, warnings, failed = result
+                    for warning in warnings:
+                        logger.warning("content_check: %s", warning)
+                    if not failed:
+                        self.content_cache.put(self.file_keys.key(path), html, meta)
+        finally:
+            _worker_reader = None
+        return len(missing)
+
+
+_worker_reader = None
+
+
+def _read_in_worker(path):
+    """In a forked worker: (html, raw metadata, warnings, failed) for one file."""
+    try:
+        html, meta, warnings = _worker_reader.read_raw(path)
+        return html, meta, warnings, False
+    except Exception:
+        return None, None, [], True

@@ -1,0 +1,110 @@
+"""What the previous build left in an output folder, and what this build produces.
+
+The manifest maps each output file to the fingerprint of what it was rendered from and to
+its size and mtime as written. A page is skipped only if its fingerprint is the same AND
+the file on disk still has that size and mtime: a file changed, deleted or restored by
+anyone else is rendered again, so a wrong or foreign manifest costs time, never
+correctness.
+"""
+
+import json
+import os
+
+MANIFEST_FORMAT = 1
+
+
+def write_if_changed(path, data):
+    """Write ``data`` (bytes) to ``path`` unless it already holds exactly these bytes.
+
+    A new file goes to a temporary name first, then replaces the old one: a reader (or a
+    killed build) never sees half a file. Returns True if the file was written."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read() == data:
+                return False
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+    return True
+
+
+class BuildState:
+    def __init__(self, output_path, manifest_path):
+        self.output_path = output_path
+        self.manifest_path = manifest_path
+        self.previous = {}
+        self.current = {}
+        self.rendered = []  # output names rendered by this build (changed or not)
+        self.written = []  # output names whose bytes changed
+        try:
+            with open(manifest_path, encoding="utf-8") as handle:
+                data = json.load(handle)
+            if data.get("format") == MANIFEST_FORMAT:
+                self.previous = data["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            self.previous = {}
+
+    def path_of(self, name):
+        return os.path.join(self.output_path, name)
+
+    def unchanged(self, name, fingerprint):
+        """True when ``name`` was rendered from this fingerprint and is still intact."""
+        entry = self.previous.get(name)
+        if not entry or entry[0] != fingerprint:
+            return False
+        try:
+            stat = os.stat(self.path_of(name))
+        except OSError:
+            return False
+        return [stat.st_size, stat.st_mtime_ns] == entry[1:]
+
+    def keep(self, name):
+        self.current[name] = self.previous[name]
+
+    def record(self, name, fingerprint, data):
+        """Write ``data`` for ``name`` if its bytes changed, and remember it."""
+        path = self.path_of(name)
+        if write_if_changed(path, data):
+            self.written.append(name)
+        self.rendered.append(name)
+        stat = os.stat(path)
+        self.current[name] = [fingerprint, stat.st_size, stat.st_mtime_ns]
+
+    def own(self, name):
+        """An output produced by someone else this build (e.g. a static file)."""
+        self.current.setdefault(name, [None, None, None])
+
+    def stale(self):
+        """Outputs of the previous build that this build no longer produces."""
+        return sorted(set(self.previous) - set(self.current))
+
+    def remove_stale(self):
+        removed = []
+        for name in self.stale():
+            path = self.path_of(name)
+            try:
+                os.remove(path)
+                removed.append(name)
+            except FileNotFoundError:
+                continue
+            directory = os.path.dirname(path)
+            while directory != self.output_path and os.path.isdir(directory):
+                try:
+                    os.rmdir(directory)  # only when empty
+                except OSError:
+                    break
+                directory = os.path.dirname(directory)
+        return removed
+
+    def save(self):
+        if self.current == self.previous:
+            return
+        os.makedirs(os.path.dirname(self.manifest_path), exist_ok=True)
+        temporary = f"{self.manifest_path}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as handle:
+            json.dump({"format": MANIFEST_FORMAT, "files": self.current}, handle,
+                      sort_keys=True, separators=(",", ":"))  # fmt: skip
+        os.replace(temporary, self.manifest_path)
