@@ -28,7 +28,13 @@ import os
 
 from markdown import Markdown
 from pelican import signals
-from pelican.readers import _DISCARD, DUPLICATES_DEFINITIONS_ALLOWED, MarkdownReader
+from pelican.readers import (
+    _DISCARD,
+    DUPLICATES_DEFINITIONS_ALLOWED,
+    MarkdownReader,
+    ensure_metadata_list,
+)
+from pelican.urlwrappers import Tag
 from pelican.utils import SafeDatetime
 
 from plugins.content_check.rules import ERROR, WARNING, Problem, check_reports, check_source
@@ -195,6 +201,10 @@ class CheckedMarkdownReader(MarkdownReader):
         return output
 
     def process_metadata(self, name, value):
+        if name in ("category", "author", "tags"):
+            # One Category/Tag/Author object per name for all files: Pelican makes one per
+            # file, each computing its slug again.
+            return self._interned(name, value)
         if name in ("date", "modified"):
             return SafeDatetime(*parse_date(value).timetuple()[:6])
         if name == "summary":
@@ -202,6 +212,21 @@ class CheckedMarkdownReader(MarkdownReader):
                 return _DISCARD
             return f"<p>{html.escape(value.strip(), quote=False)}</p>"
         return super().process_metadata(name, value)
+
+
+    def _interned(self, name, value):
+        table = self.__dict__.setdefault("_interned_metadata", {})
+        if name == "tags":
+            tags = []
+            for tag in ensure_metadata_list(value):
+                if ("tag", tag) not in table:
+                    table[("tag", tag)] = Tag(tag, self.settings)
+                tags.append(table[("tag", tag)])
+            return tags or _DISCARD
+        key = (name, value if isinstance(value, str) else tuple(value))
+        if key not in table:
+            table[key] = super().process_metadata(name, value)
+        return table[key]
 
 
 def use_checked_reader(readers):

@@ -28,7 +28,11 @@ def stable_repr(value, _depth=0):
         return "{" + ", ".join(f"{k}: {v}" for k, v in items) + "}"
     if isinstance(value, (list, tuple)):
         inner = ", ".join(stable_repr(v, _depth + 1) for v in value)
-        return ("[" if isinstance(value, list) else "(") + inner + ("]" if isinstance(value, list) else ")")
+        return (
+            ("[" if isinstance(value, list) else "(")
+            + inner
+            + ("]" if isinstance(value, list) else ")")
+        )
     if isinstance(value, (set, frozenset)):
         return "{" + ", ".join(sorted(stable_repr(v, _depth + 1) for v in value)) + "}"
     kind = type(value)
@@ -81,3 +85,22 @@ def tree_digest(*folders, suffixes=None):
 
 def file_digest(data):
     return hashlib.sha1(data).hexdigest()
+
+
+def tree_stamp(folder):
+    """Digest of the paths, sizes and mtimes of every file under ``folder`` (no reading):
+    changes whenever a file is added, removed or written."""
+    hasher = hashlib.sha1()
+    if not os.path.isdir(folder):
+        return None
+    for directory, subdirs, files in os.walk(folder):
+        subdirs.sort()
+        for name in sorted(files):
+            path = os.path.join(directory, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            hasher.update(f"{os.path.relpath(path, folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
+                          .encode("utf-8", "surrogatepass"))  # fmt: skip
+    return hasher.hexdigest()

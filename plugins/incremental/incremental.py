@@ -32,12 +32,21 @@ Settings:
 
 import logging
 import os
+import time
 from importlib.metadata import version
 
 from pelican import Pelican, signals
 from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
+from pelican.log import console
 
-from plugins.incremental.fingerprint import digest, settings_digest, tree_digest
+from plugins.incremental.fingerprint import (
+    digest,
+    file_digest,
+    settings_digest,
+    stable_repr,
+    tree_digest,
+    tree_stamp,
+)
 from plugins.incremental.readers import CachedReaders, ContentCache, FileKeys
 from plugins.incremental.state import BuildState, write_if_changed
 from plugins.incremental.writer import IncrementalWriter
@@ -108,7 +117,8 @@ class Build:
         plugin_code = tree_digest(PLUGINS_DIR, suffixes=(".py", ".js", ".css"))
         self.settings_key = digest(settings_digest(settings), plugin_code, version("pelican"),
                                    version("markdown"))  # fmt: skip
-        self.content_cache = ContentCache(cache_root, self.settings_key)
+        self._cache_root = cache_root
+        self._content_cache = None
         self.file_keys = FileKeys()
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
             cache_root, f"manifest-{digest(os.path.abspath(pelican.output_path))[:12]}.json"
@@ -118,7 +128,50 @@ class Build:
         self.site_key = None  # once the context is complete (see start_writing)
         self._digests = {}
         self._everything = None
+        self._inputs = None
         self.context = None
+        self.generators = []
+
+    @property
+    def content_cache(self):
+        if self._content_cache is None:
+            self._content_cache = ContentCache(self._cache_root, self.settings_key)
+        return self._content_cache
+
+    # --- nothing changed? -----------------------------------------------------------------
+    def inputs_key(self):
+        """Settings, plugins, theme, and every file of the content folder (path, size,
+        mtime): a different value means something may have to be built again."""
+        if self._inputs is None:
+            self._inputs = digest(self.settings_key, self.theme_key,
+                                  tree_stamp(self.settings["PATH"]))  # fmt: skip
+        return self._inputs
+
+    def nothing_changed(self):
+        """True when the inputs are those of the last complete build, the output folder is
+        exactly as that build left it, and no future-dated article has come due."""
+        last = self.state.last
+        if not last or last.get("inputs") != self.inputs_key():
+            return False
+        due = last.get("next_future")
+        if due is not None and time.time() >= due:
+            return False
+        return last.get("output") == tree_stamp(self.state.output_path)
+
+    def remember(self):
+        """Record what this complete build was made from, for ``nothing_changed``."""
+        now = time.time()
+        future = [
+            a.date.timestamp()
+            for g in self.generators
+            for a in getattr(g, "drafts", [])
+            if a.date.timestamp() > now
+        ]
+        self.state.save_last({
+            "inputs": self.inputs_key(),
+            "output": tree_stamp(self.state.output_path),
+            "next_future": min(future) if future else None,
+        })  # fmt: skip
 
     # --- digests ------------------------------------------------------------------------
     def start_writing(self, context):
@@ -134,6 +187,7 @@ class Build:
         return digest(self.site_key, *parts)
 
     def content_digest(self, item):
+        """Digest of everything a page may show of this article or page."""
         key = id(item)
         known = self._digests.get(key)
         if known is not None and known[0] is item:
@@ -141,37 +195,45 @@ class Build:
         raw = getattr(item, "_content", "") or ""
         # Links to other contents ({filename}…) resolve to their current URLs.
         shown = item.content if ("{" in raw or "|" in raw) else raw
-        related = [(o.url, o.title, o.date.isoformat()) for o in getattr(item, "related_posts", ()) or ()]
-        value = digest(
+        category = getattr(item, "category", None)
+        parts = [
             type(item).__name__,
-            shown,
             getattr(item, "title", ""),
             getattr(item, "url", ""),
             getattr(item, "save_as", ""),
             getattr(item, "status", ""),
-            getattr(item, "template", ""),
+            str(getattr(item, "template", "")),
             str(getattr(item, "date", "")),
             str(getattr(item, "modified", "")),
-            getattr(getattr(item, "category", None), "name", ""),
-            [t.name for t in getattr(item, "tags", []) or []],
-            [a.name for a in getattr(item, "authors", []) or []],
-            item.metadata.get("summary", ""),
-            related,
-            getattr(item, "lead_photo", None),
-        )
+            category.name if category is not None else "",
+            "\x1e".join(t.name for t in getattr(item, "tags", None) or ()),
+            "\x1e".join(a.name for a in getattr(item, "authors", None) or ()),
+            str(item.metadata.get("summary", "")),
+            "\x1e".join(
+                f"{o.url}\x1d{o.title}\x1d{o.date}"
+                for o in getattr(item, "related_posts", None) or ()
+            ),  # fmt: skip
+            repr(getattr(item, "lead_photo", None)),
+            shown,
+        ]
+        value = file_digest("\x1f".join(parts).encode("utf-8", "surrogatepass"))
         self._digests[key] = (item, value)
         return value
 
     def digest_value(self, value):
+        """A string standing for ``value`` in a fingerprint."""
         if hasattr(value, "_content") and hasattr(value, "source_path"):
             return self.content_digest(value)
         if hasattr(value, "slug") and hasattr(value, "settings") and hasattr(value, "name"):
-            return ("url", type(value).__name__, value.name, value.url)
+            return f"{type(value).__name__}\x1d{value.name}\x1d{value.url}"
         if isinstance(value, (list, tuple)):
-            return [self.digest_value(v) for v in value]
+            return "[" + "\x1e".join(self.digest_value(v) for v in value) + "]"
         if isinstance(value, dict):
-            return sorted((str(k), self.digest_value(v)) for k, v in value.items())
-        return value
+            return "{" + "\x1e".join(f"{k}\x1d{self.digest_value(v)}"
+                                      for k, v in sorted(value.items(), key=str)) + "}"  # fmt: skip
+        if value is None or isinstance(value, (str, int, float, bool)):
+            return repr(value)
+        return stable_repr(value)
 
     def everything(self):
         """Digest of every content: for pages whose template is not in PAGE_INPUTS."""
@@ -179,18 +241,18 @@ class Build:
             items = []
             for key in ("articles", "pages", "drafts", "hidden_articles", "hidden_pages"):
                 items.extend(self.content_digest(i) for i in self.context.get(key, []))
-            self._everything = digest(items)
+            self._everything = digest("\n".join(items))
         return self._everything
 
     def page_fingerprint(self, kind, name, context, kwargs, paginated_keys):
         inputs = PAGE_INPUTS.get(kind)
         extra = inputs(self, context, kwargs) if inputs else self.everything()
-        shown = sorted(
-            (key, self.digest_value(value))
-            for key, value in kwargs.items()
+        shown = "\x1f".join(
+            f"{key}\x1d{self.digest_value(value)}"
+            for key, value in sorted(kwargs.items())
             if key not in IGNORED_KWARGS and key not in paginated_keys
         )
-        return self.fingerprint(kind, name, extra, shown)
+        return self.fingerprint(kind, name, stable_repr(extra), shown)
 
     # --- the end of a build -------------------------------------------------------------
     def finish(self, generators):
@@ -343,11 +405,17 @@ class IncrementalPelican(Pelican):
         global _current
         for key, value in DEFAULTS.items():
             self.settings.setdefault(key, value)
-        _current = Build(self)
+        build = Build(self)
+        if build.nothing_changed():
+            logger.info("incremental: nothing changed since the last build")
+            console.print("Done: nothing changed since the last build.")
+            return
+        _current = build
         try:
             super().run()
         finally:
             _current = None
+        build.remember()
 
 
 # --- plugin part ----------------------------------------------------------------------------
@@ -361,6 +429,7 @@ def prepare_writing(generators):
     build = current_build()
     if build is None:
         return
+    build.generators = list(generators)
     finisher = next((g for g in generators if isinstance(g, BuildFinisher)), None)
     if finisher is not None:
         finisher.generators = list(generators)

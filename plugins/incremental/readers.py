@@ -7,11 +7,14 @@ always consistent. One cache file per digest of the settings and the plugins' co
 change there starts from an empty cache instead of serving stale HTML.
 """
 
+import datetime
 import logging
 import marshal
 import multiprocessing
 import os
+import string
 
+from pelican.contents import Article, Content, Page
 from pelican.readers import Readers, _filter_discardable_metadata
 
 from plugins.incremental.fingerprint import file_digest
@@ -89,6 +92,65 @@ class FileKeys:
         return key
 
 
+_FIELDS = {}
+_FAST_FIELDS = frozenset({"slug", "lang", "date", "category", "author"})
+
+
+def _fields_of(pattern):
+    fields = _FIELDS.get(pattern)
+    if fields is None:
+        fields = _FIELDS[pattern] = frozenset(
+            name.split(".")[0].split("[")[0]
+            for _, name, _, _ in string.Formatter().parse(pattern)
+            if name
+        )
+    return fields
+
+
+def expand_url(content, key, klass):
+    """Pelican's ``Content._expand_settings``, computed once per slug and status.
+
+    Pelican formats the URL pattern anew on every access, through a copy of the metadata,
+    two path normalisations and a locale-safe strftime; templates ask for URLs dozens of
+    times per page. Patterns that use only slug, lang, date, category and author are
+    formatted here directly (same result); any other pattern goes through Pelican."""
+    memo = content.__dict__.setdefault("_url_memo", {})
+    memo_key = (key, content.slug, content.status)
+    value = memo.get(memo_key)
+    if value is None:
+        pattern = str(content.settings[f"{klass}_{key}".upper()])
+        if _fields_of(pattern) <= _FAST_FIELDS and "%z" not in pattern and "%Z" not in pattern:
+            date = getattr(content, "date", None)
+            value = pattern.format(
+                slug=getattr(content, "slug", ""),
+                lang=getattr(content, "lang", "en"),
+                date=datetime.datetime(*date.timetuple()[:6]) if date else date,
+                author=content.author.slug if hasattr(content, "author") else "",
+                category=content.category.slug if hasattr(content, "category") else "",
+            )
+        else:
+            value = Content._expand_settings(content, key, klass)
+        memo[memo_key] = value
+    return value
+
+
+class FastArticle(Article):
+    """An Article with memoised URLs (see ``expand_url``)."""
+
+    def _expand_settings(self, key):
+        return expand_url(self, key, "draft" if self.status == "draft" else "article")
+
+
+class FastPage(Page):
+    """A Page with memoised URLs (see ``expand_url``)."""
+
+    def _expand_settings(self, key):
+        return expand_url(self, key, "draft_page" if self.status == "draft" else "page")
+
+
+FAST_CLASSES = {Article: FastArticle, Page: FastPage}
+
+
 class CachedReaders(Readers):
     """Pelican's Readers with the content cache above in place of Pelican's own."""
 
@@ -100,6 +162,10 @@ class CachedReaders(Readers):
     def _markdown_reader(self, path):
         reader = self.readers.get(path.rsplit(".", 1)[-1])
         return reader if hasattr(reader, "read_raw") else None
+
+    def read_file(self, base_path, path, content_class=Page, *args, **kwargs):
+        content_class = FAST_CLASSES.get(content_class, content_class)
+        return super().read_file(base_path, path, content_class, *args, **kwargs)
 
     def get_cached_data(self, path, default=None):
         reader = self._markdown_reader(path)

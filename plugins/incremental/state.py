@@ -23,9 +23,14 @@ def write_if_changed(path, data):
             if handle.read() == data:
                 return False
     except FileNotFoundError:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        pass
     temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as handle:
+    try:
+        handle = open(temporary, "wb")
+    except FileNotFoundError:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        handle = open(temporary, "wb")
+    with handle:
         handle.write(data)
     os.replace(temporary, path)
     return True
@@ -37,6 +42,7 @@ class BuildState:
         self.manifest_path = manifest_path
         self.previous = {}
         self.current = {}
+        self.last = None  # what the last complete build was made from (incremental.py)
         self.rendered = []  # output names rendered by this build (changed or not)
         self.written = []  # output names whose bytes changed
         try:
@@ -44,6 +50,7 @@ class BuildState:
                 data = json.load(handle)
             if data.get("format") == MANIFEST_FORMAT:
                 self.previous = data["files"]
+                self.last = data.get("last")
         except (OSError, ValueError, KeyError, TypeError):
             self.previous = {}
 
@@ -100,11 +107,18 @@ class BuildState:
         return removed
 
     def save(self):
-        if self.current == self.previous:
-            return
+        """Write the manifest (without a "last build" record until ``save_last``)."""
+        self.last = None
+        self._write()
+
+    def save_last(self, last):
+        self.last = last
+        self._write()
+
+    def _write(self):
         os.makedirs(os.path.dirname(self.manifest_path), exist_ok=True)
         temporary = f"{self.manifest_path}.{os.getpid()}.tmp"
         with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump({"format": MANIFEST_FORMAT, "files": self.current}, handle,
-                      sort_keys=True, separators=(",", ":"))  # fmt: skip
+            json.dump({"format": MANIFEST_FORMAT, "files": self.current, "last": self.last},
+                      handle, sort_keys=True, separators=(",", ":"))  # fmt: skip
         os.replace(temporary, self.manifest_path)

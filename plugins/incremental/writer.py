@@ -55,7 +55,7 @@ class IncrementalWriter(SiteWriter):
         fingerprint = None
         if build is not None:
             fingerprint = build.fingerprint("feed", path, url, feed_type, feed_title,
-                                            [build.digest_value(item) for item in items])  # fmt: skip
+                                            build.digest_value(items))  # fmt: skip
             if build.state.unchanged(path, fingerprint):
                 build.state.keep(path)
                 return None
@@ -119,10 +119,10 @@ class IncrementalWriter(SiteWriter):
             save_as = page.save_as
             fingerprint = None
             if build is not None:
-                fingerprint = build.fingerprint(base, number, num_pages, save_as, [
-                    (key, [build.digest_value(item) for item in items])
-                    for key, items in listed
-                ])  # fmt: skip
+                listing = "\x1f".join(
+                    f"{key}\x1d{build.digest_value(items)}" for key, items in listed
+                )
+                fingerprint = build.fingerprint(base, str(number), str(num_pages), save_as, listing)
                 if build.state.unchanged(save_as, fingerprint):
                     build.state.keep(save_as)
                     self._claim(save_as, override_output)
@@ -153,7 +153,9 @@ class IncrementalWriter(SiteWriter):
     def _claim(self, name, override):
         """Pelican's rule: two contents must not write the same file (unless overriding)."""
         if name in self._names and not override:
-            raise RuntimeError(f"File {sanitised_join(self.output_path, name)} is to be overwritten")
+            raise RuntimeError(
+                f"File {sanitised_join(self.output_path, name)} is to be overwritten"
+            )
         self._names.add(name)
 
     def _store(self, name, fingerprint, data, override):

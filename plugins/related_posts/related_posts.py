@@ -27,19 +27,14 @@ Settings:
     RELATED_POSTS_CACHE = True          # keep term counts between builds
 """
 
+import hashlib
 import logging
+import marshal
 import os
 import time
 
 from pelican import signals
 
-from plugins.related_posts.scoring import (
-    Params,
-    Record,
-    VectorCache,
-    plain_text,
-    related_articles,
-)
 from plugins.vn_text import nfc, now_in_vietnam, to_vietnam_time
 
 logger = logging.getLogger(__name__)
@@ -58,6 +53,9 @@ DEFAULTS = {
 }
 
 CACHE_FILE = os.path.join("related_posts", "vectors.npz")
+# The lists of the last build and a digest of everything they were computed from: when
+# nothing an article's list depends on changed, the lists are reused as they are.
+RESULT_FILE = os.path.join("related_posts", "result.marshal")
 
 
 class RelatedPostsSettingError(ValueError):
@@ -66,6 +64,7 @@ class RelatedPostsSettingError(ValueError):
 
 def params_from_settings(settings):
     """Params for the scoring, from the RELATED_POSTS_* settings (checked once)."""
+    from plugins.related_posts.scoring import Params
 
     def number(key, minimum, integer=False, maximum=None):
         value = settings[key]
@@ -107,11 +106,15 @@ def related_slugs(value):
 
 def article_text(article):
     """What the scoring reads: the title (twice: it names the topic) and the plain text."""
+    from plugins.related_posts.scoring import plain_text
+
     title = plain_text(article.title)
     return f"{title} . {title} . {plain_text(article._content or '')}"
 
 
 def article_record(article, published):
+    from plugins.related_posts.scoring import Record
+
     return Record(
         slug=article.slug,
         date=to_vietnam_time(article.date),
@@ -128,26 +131,38 @@ def set_related_posts(generator):
     settings = generator.settings
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
-    params = params_from_settings(settings)
     published = list(generator.articles)
     others = list(generator.drafts) + list(getattr(generator, "hidden_articles", []))
     articles = published + others
-    if params.max_related == 0 or not articles:
+    if settings["RELATED_POSTS_MAX"] == 0 or not articles:
         for article in articles:
             article.related_posts = []
         return
     started = time.perf_counter()
+    use_cache = settings["RELATED_POSTS_CACHE"]
+    key = inputs_key(articles, len(published), settings)
+    result_path = os.path.join(settings["CACHE_PATH"], RESULT_FILE)
+    lists = load_result(result_path, key) if use_cache else None
+    if lists is not None:
+        for article, chosen in zip(articles, lists, strict=True):
+            article.related_posts = [articles[i] for i in chosen]
+        logger.debug("related_posts: inputs unchanged, %d lists reused", len(lists))
+        return
+
+    from plugins.related_posts.scoring import VectorCache, related_articles
+
+    params = params_from_settings(settings)  # checks the settings (numpy/scipy load here)
     records = [article_record(a, True) for a in published]
     records += [article_record(a, False) for a in others]
-
     cache_path = os.path.join(settings["CACHE_PATH"], CACHE_FILE)
-    use_cache = settings["RELATED_POSTS_CACHE"]
     cache = VectorCache.load(cache_path) if use_cache else VectorCache()
     lists, warnings = related_articles(records, now_in_vietnam(), params, cache)
     for message in warnings:
         logger.warning("related_posts: %s", message)
     for article, chosen in zip(articles, lists, strict=True):
         article.related_posts = [articles[i] for i in chosen]
+    if use_cache and not warnings:  # with warnings, compute again so they show again
+        save_result(result_path, key, lists)
     if use_cache:
         # Rewrite the file when texts were added or some are gone (edited or deleted).
         if cache.changed or len(cache.used) != len(cache.docs):
@@ -163,6 +178,40 @@ def set_related_posts(generator):
         cache.added,
         time.perf_counter() - started,
     )
+
+
+def inputs_key(articles, published_count, settings):
+    """Digest of everything the lists depend on: settings, and per article its place,
+    slug, file, date, category, tags, ``Related:`` line, title and text."""
+    hasher = hashlib.sha1(repr(sorted((k, settings[k]) for k in DEFAULTS)).encode())
+    for index, article in enumerate(articles):
+        tags = ",".join(sorted(str(tag) for tag in getattr(article, "tags", None) or ()))
+        fields = (
+            str(index < published_count), article.slug, str(article.source_path),
+            article.date.isoformat(), str(article.category), tags,
+            str(article.metadata.get("related", "")), article.title,
+        )  # fmt: skip
+        hasher.update("\x1f".join(fields).encode("utf-8", "surrogatepass"))
+        hasher.update(hashlib.sha1((article._content or "").encode("utf-8", "surrogatepass"))
+                      .digest())  # fmt: skip
+    return hasher.hexdigest()
+
+
+def load_result(path, key):
+    try:
+        with open(path, "rb") as handle:
+            stored_key, lists = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return [list(chosen) for chosen in lists] if stored_key == key else None
+
+
+def save_result(path, key, lists):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as handle:
+        marshal.dump((key, [[int(i) for i in chosen] for chosen in lists]), handle)
+    os.replace(temporary, path)
 
 
 def register():

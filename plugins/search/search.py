@@ -160,14 +160,23 @@ def indexed_word_count(log):
 
 
 def replace_folder(new, target):
-    """Put ``new`` in place of ``target``: Pagefind never deletes stale chunk files itself."""
-    target = Path(target)
-    old = target.with_name(target.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
+    """Make ``target`` hold exactly the files of ``new``: files whose bytes are unchanged are
+    left alone (their mtime kept, so an upload sends only what changed), changed ones are
+    replaced atomically, and files Pagefind no longer produces (stale chunks) are removed."""
+    from plugins.incremental.state import write_if_changed
+
+    new, target = Path(new), Path(target)
+    wanted = set()
+    for path in sorted(p for p in new.rglob("*") if p.is_file()):
+        relative = path.relative_to(new)
+        wanted.add(relative)
+        write_if_changed(str(target / relative), path.read_bytes())
     if target.exists():
-        target.rename(old)
-    shutil.move(new, target)  # a rename when the cache and the output share a file system
-    shutil.rmtree(old, ignore_errors=True)
+        for path in sorted(target.rglob("*"), reverse=True):
+            if path.is_file() and path.relative_to(target) not in wanted:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
 
 
 def update_index(output, settings):

@@ -1,0 +1,176 @@
+"""Whole-site build benchmark: our incremental build against stock Pelican, same corpus.
+
+For each size (default 1,000 and 10,000 articles; ``--sizes``) it generates the seeded
+corpus of ``bench/corpus.py`` once (cached under ``.bench/build/``), then measures, each
+build in a fresh process:
+
+- ours, cold: empty output and cache, our theme and every plugin on;
+- ours, no change: the same build again;
+- ours, one edit: one article's body edited (a recent one, then an old one);
+- stock Pelican 4.12, cold: its default theme, no plugins, the same Markdown files;
+- stock Pelican, one edit, with its content cache on (``CACHE_CONTENT``/``LOAD_CONTENT_CACHE``).
+
+Printed: wall seconds, CPU seconds (the build process and its workers), peak resident
+memory (the build process; the largest worker), and ratios to stock Pelican in the same run.
+``--search off`` leaves Pagefind out (its own figures: ``make bench-search``).
+
+    python -m bench.bench_build [--sizes 1000,10000] [--search on|off] [--json out.json]
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / ".bench" / "build"
+
+OURS = """
+import os, resource, sys, time
+sys.path.insert(0, {root!r})
+os.chdir({root!r})
+from pelican.settings import read_settings
+from tools.publish import pelican_class
+settings = read_settings("pelicanconf.py", override={override})
+started = time.perf_counter()
+pelican_class(settings)(settings).run()
+wall = time.perf_counter() - started
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+      me.ru_maxrss, kids.ru_maxrss)
+"""
+
+STOCK = """
+import os, resource, sys, time
+from pelican import Pelican
+from pelican.settings import read_settings
+settings = read_settings(None, override={override})
+started = time.perf_counter()
+Pelican(settings).run()
+wall = time.perf_counter() - started
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+      me.ru_maxrss, kids.ru_maxrss)
+"""
+
+
+def corpus(size, seed=1):
+    """The Markdown corpus of ``size`` articles (generated once), and its categories."""
+    sys.path.insert(0, str(ROOT))
+    from bench.corpus import CATEGORIES, generate_articles, write_markdown
+
+    folder = BENCH / f"corpus-{size}"
+    stamp = folder / ".complete"
+    if not stamp.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        write_markdown(generate_articles(size, seed=seed), folder / "articles")
+        shutil.copytree(ROOT / "content" / "pages", folder / "pages")
+        shutil.copytree(ROOT / "content" / "extra", folder / "extra")
+        stamp.write_text("ok")
+    return folder, list(CATEGORIES)
+
+
+def run(script, override):
+    result = subprocess.run(
+        [sys.executable, "-c", script.format(root=str(ROOT), override=repr(override))],
+        capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT")), None)
+    if result.returncode != 0 or line is None:
+        raise SystemExit(f"build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    wall, cpu, rss, kids = line.split()[1:]
+    return {"wall": float(wall), "cpu": float(cpu), "rss_mb": int(rss) / 1024,
+            "worker_rss_mb": int(kids) / 1024}  # fmt: skip
+
+
+def edit_article(folder, which):
+    """Append a sentence to the body of the newest or the oldest article."""
+    files = sorted((folder / "articles").rglob("*.md"))
+    path = files[-1] if which == "recent" else files[len(files) // 10]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.rstrip("\n") + f" Đã cập nhật lúc {time.time_ns()}.\n", encoding="utf-8")
+    return path
+
+
+def restore(folder):
+    """Undo edits by regenerating (cheap compared to the builds)."""
+    (folder / ".complete").unlink()
+
+
+def bench_size(size, search):
+    folder, categories = corpus(size)
+    work = BENCH / f"run-{size}"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    ours = {
+        "PATH": str(folder), "OUTPUT_PATH": str(work / "output"),
+        "CACHE_PATH": str(work / "cache"), "SITE_CATEGORIES": categories,
+        "SEARCH_INDEX": search,
+    }  # fmt: skip
+    stock = {
+        "PATH": str(folder), "OUTPUT_PATH": str(work / "stock-output"),
+        "CACHE_PATH": str(work / "stock-cache"), "ARTICLE_PATHS": ["articles"],
+        "PAGE_PATHS": ["pages"], "TIMEZONE": "Asia/Ho_Chi_Minh", "SITEURL": "",
+    }  # fmt: skip
+    stock_cached = dict(stock, CACHE_CONTENT=True, LOAD_CONTENT_CACHE=True,
+                        OUTPUT_PATH=str(work / "stock-cached-output"))  # fmt: skip
+    figures = {}
+    figures["ours cold"] = run(OURS, ours)
+    figures["ours no change"] = run(OURS, ours)
+    edited = edit_article(folder, "recent")
+    figures["ours one edit (recent article)"] = run(OURS, ours)
+    figures["ours one edit (old article)"] = (edit_article(folder, "old"), run(OURS, ours))[1]
+    figures["stock cold"] = run(STOCK, stock)
+    run(STOCK, stock_cached)  # fills the stock cache
+    edit_article(folder, "recent")
+    figures["stock one edit, cache on"] = run(STOCK, stock_cached)
+    del edited
+    restore(folder)
+    return figures
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = os.getloadavg()[0]
+    return (f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB RAM, Python "
+            f"{platform.python_version()}, load average {load:.1f} at the start")  # fmt: skip
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--search", choices=("on", "off"), default="on")
+    parser.add_argument("--json")
+    args = parser.parse_args(argv)
+    print(f"Machine: {machine()}")
+    results = {}
+    for size in [int(s) for s in args.sizes.split(",")]:
+        figures = bench_size(size, args.search == "on")
+        results[size] = figures
+        stock = figures["stock cold"]["wall"]
+        print(f"\n{size} articles")
+        print(f"{'build':36} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'worker MB':>9} "
+              f"{'/ stock cold':>12}")  # fmt: skip
+        for name, f in figures.items():
+            print(f"{name:36} {f['wall']:8.2f} {f['cpu']:8.2f} {f['rss_mb']:8.0f} "
+                  f"{f['worker_rss_mb']:9.0f} {f['wall'] / stock:12.3f}")  # fmt: skip
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

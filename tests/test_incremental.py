@@ -1,0 +1,160 @@
+"""incremental: after any sequence of edits the incremental output is byte-identical to a
+cold build of the same tree, and files whose bytes did not change keep their mtime."""
+
+import hashlib
+import shutil
+from datetime import datetime, timedelta
+
+import pytest
+
+from plugins.incremental.fingerprint import digest, stable_repr
+from plugins.incremental.state import BuildState
+from tests.conftest import ROOT, build_site, make_content
+
+CATEGORIES = ["Xây dựng Đảng", "Kinh tế - Xã hội", "Văn hóa - Xã hội"]
+WORDS = ("đảng viên hội nghị giao ban chi bộ nông thôn mới sản xuất lúa gạo "
+         "văn hóa lễ hội truyền thống trường học y tế doanh nghiệp").split()  # fmt: skip
+
+
+def article(n, title=None, category=None, tags=None, body=None, day=None):
+    first = datetime(2023, 1, 2, 8, 0)
+    words = [WORDS[(n * 7 + i * 3) % len(WORDS)] for i in range(60)]
+    return (
+        f"Title: {title or f'Bài số {n} về ' + words[0]}\n"
+        f"Date: {first + timedelta(days=day if day is not None else n * 3):%Y-%m-%d %H:%M}\n"
+        f"Category: {category or CATEGORIES[n % 3]}\n"
+        + (f"Tags: {tags}\n" if tags else ("Tags: nông thôn mới\n" if n % 4 == 0 else ""))
+        + "Author: VPHU Gia Lộc\n\n"
+        + (body or " ".join(words).capitalize() + ".")
+        + "\n"
+    )
+
+
+def tree(folder):
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def mtimes(folder):
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+            for p in folder.rglob("*") if p.is_file()}  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path):
+    content = make_content(tmp_path, {f"2023/bai-{n}.md": article(n) for n in range(24)})
+    theme = tmp_path / "theme"
+    shutil.copytree(ROOT / "theme", theme)
+    return content, theme
+
+
+def build(tmp_path, name, content, theme, **overrides):
+    output = tmp_path / name
+    return build_site(output, content=content, THEME=str(theme),
+                      SITE_CATEGORIES=CATEGORIES, **overrides)  # fmt: skip
+
+
+def edit(path, text):
+    path.write_text(text, encoding="utf-8")
+
+
+def assert_same_as_cold(tmp_path, step, content, theme, **overrides):
+    incremental = build(tmp_path, "incremental", content, theme, **overrides)
+    cold = build(tmp_path, f"cold-{step}", content, theme, **overrides)
+    assert incremental.log.messages(level=40) == []
+    assert tree(incremental.output) == tree(cold.output), step
+    return incremental
+
+
+def test_incremental_output_equals_a_cold_build_after_every_edit(tmp_path, project):
+    content, theme = project
+    articles = content / "articles" / "2023"
+    assert_same_as_cold(tmp_path, "first", content, theme)
+
+    steps = [
+        ("add", lambda: edit(articles / "moi.md", article(99, title="Bài mới nhất", day=400))),
+        ("edit body", lambda: edit(articles / "bai-5.md", article(5, body="Nội dung đã sửa."))),
+        ("edit title", lambda: edit(articles / "bai-6.md", article(6, title="Tiêu đề mới"))),
+        ("category", lambda: edit(articles / "bai-7.md", article(7, category=CATEGORIES[0]))),
+        ("tags", lambda: edit(articles / "bai-8.md", article(8, tags="lễ hội, đảng viên"))),
+        ("delete", lambda: (articles / "bai-9.md").unlink()),
+        ("date moves it", lambda: edit(articles / "bai-1.md", article(1, day=500))),
+        ("draft", lambda: edit(articles / "bai-2.md", article(2).replace(
+            "Author:", "Status: draft\nAuthor:"))),
+    ]  # fmt: skip
+    for name, change in steps:
+        change()
+        assert_same_as_cold(tmp_path, name, content, theme)
+
+    # a template changes: every page that uses it
+    base = theme / "templates" / "base.html"
+    edit(base, base.read_text(encoding="utf-8").replace("Bỏ qua, đến nội dung chính",
+                                                       "Đến nội dung chính"))  # fmt: skip
+    assert_same_as_cold(tmp_path, "template", content, theme)
+
+    # a setting changes
+    assert_same_as_cold(tmp_path, "setting", content, theme, DEFAULT_PAGINATION=7,
+                        SITENAME="Huyện ủy Gia Lộc (thử)")  # fmt: skip
+
+    # a page is added: the menu of every page changes
+    edit(content / "pages" / "so-do.md", "Title: Sơ đồ trang\n\nCác chuyên mục.\n")
+    assert_same_as_cold(tmp_path, "page", content, theme, DEFAULT_PAGINATION=7,
+                        SITENAME="Huyện ủy Gia Lộc (thử)")  # fmt: skip
+
+
+def test_unchanged_files_keep_their_mtime_and_nothing_is_rewritten(tmp_path, project):
+    content, theme = project
+    first = build(tmp_path, "out", content, theme)
+    before = mtimes(first.output)
+    again = build(tmp_path, "out", content, theme)
+    assert mtimes(again.output) == before  # no change: not a single file rewritten
+
+    edit(content / "articles" / "2023" / "bai-3.md", article(3, body="Một đoạn văn khác hẳn."))
+    after = build(tmp_path, "out", content, theme)
+    changed = {name for name, mtime in mtimes(after.output).items() if before.get(name) != mtime}
+    assert any(name.startswith("2023/01/bai-so-3") for name in changed)
+    # the edit shows on its own page, its list pages and feeds: not on unrelated pages
+    assert len(changed) < len(before) / 3
+    assert "chuyen-muc/van-hoa-xa-hoi/index.html" not in changed or "bai-so-3" in (
+        after.output / "chuyen-muc/van-hoa-xa-hoi/index.html"
+    ).read_text(encoding="utf-8")
+
+
+def test_a_broken_or_foreign_output_is_repaired(tmp_path, project):
+    content, theme = project
+    site = build(tmp_path, "out", content, theme)
+    page = next(site.output.glob("2023/01/*.html"))
+    good = page.read_bytes()
+    page.write_bytes(b"hong")  # someone edited the published file by hand
+    (site.output / "index.html").unlink()
+    again = build(tmp_path, "out", content, theme)
+    assert page.read_bytes() == good
+    assert (again.output / "index.html").is_file()
+
+
+def test_stable_repr_and_digest_are_deterministic():
+    class Thing:
+        def __init__(self):
+            self.b, self.a, self._private = 2, [1, {"y": 1, "x": 2}], object()
+
+    assert stable_repr({"b": 1, "a": {2, 1}}) == "{'a': {1, 2}, 'b': 1}"
+    assert "object at" not in stable_repr(Thing())
+    assert digest(Thing()) == digest(Thing())
+    assert digest("a", "bc") != digest("ab", "c")
+
+
+def test_manifest_entry_is_trusted_only_while_the_file_is_intact(tmp_path):
+    output = tmp_path / "out"
+    output.mkdir()
+    state = BuildState(str(output), str(tmp_path / "m.json"))
+    state.record("a.html", "f1", b"one")
+    state.save()
+    fresh = BuildState(str(output), str(tmp_path / "m.json"))
+    assert fresh.unchanged("a.html", "f1")
+    assert not fresh.unchanged("a.html", "f2")
+    (output / "a.html").write_bytes(b"two")
+    assert not fresh.unchanged("a.html", "f1")
+    assert fresh.stale() == ["a.html"]  # nothing claimed it yet in this build
