@@ -118,8 +118,8 @@ def publish(settings, output):
     # The staging folder starts as a copy of the live site (mtimes kept), and the build's
     # manifest as a copy of the live one: the incremental build then renders and writes only
     # what changed, and unchanged files keep their mtime in the new output/.
-    manifest = os.path.join(settings["CACHE_PATH"], "incremental",
-                            f"publish-{hashlib.sha1(output.encode()).hexdigest()[:12]}.json")  # fmt: skip
+    name = f"publish-{hashlib.sha1(output.encode()).hexdigest()[:12]}.json"
+    manifest = os.path.join(settings["CACHE_PATH"], "incremental", name)
     staging_manifest = manifest + ".staging"
     os.makedirs(os.path.dirname(manifest), exist_ok=True)
     settings = dict(settings, OUTPUT_PATH=staging, DELETE_OUTPUT_DIRECTORY=False,
