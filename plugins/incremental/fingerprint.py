@@ -93,14 +93,16 @@ def tree_stamp(folder):
     hasher = hashlib.sha1()
     if not os.path.isdir(folder):
         return None
+    skip = len(folder.rstrip(os.sep)) + 1
     for directory, subdirs, files in os.walk(folder):
         subdirs.sort()
+        prefix = directory[skip:]
+        lines = []
         for name in sorted(files):
-            path = os.path.join(directory, name)
             try:
-                stat = os.stat(path)
+                stat = os.stat(os.path.join(directory, name))
             except OSError:
                 continue
-            hasher.update(f"{os.path.relpath(path, folder)}\0{stat.st_size}\0{stat.st_mtime_ns}\n"
-                          .encode("utf-8", "surrogatepass"))  # fmt: skip
+            lines.append(f"{prefix}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n")
+        hasher.update("".join(lines).encode("utf-8", "surrogatepass"))
     return hasher.hexdigest()

@@ -127,6 +127,7 @@ class Build:
         self.theme_key = tree_digest(settings["THEME"])
         self.site_key = None  # once the context is complete (see start_writing)
         self._digests = {}
+        self._wrappers = {}
         self._everything = None
         self._inputs = None
         self.context = None
@@ -225,7 +226,11 @@ class Build:
         if hasattr(value, "_content") and hasattr(value, "source_path"):
             return self.content_digest(value)
         if hasattr(value, "slug") and hasattr(value, "settings") and hasattr(value, "name"):
-            return f"{type(value).__name__}\x1d{value.name}\x1d{value.url}"
+            known = self._wrappers.get(id(value))
+            if known is None or known[0] is not value:
+                known = (value, f"{type(value).__name__}\x1d{value.name}\x1d{value.url}")
+                self._wrappers[id(value)] = known
+            return known[1]
         if isinstance(value, (list, tuple)):
             return "[" + "\x1e".join(self.digest_value(v) for v in value) + "]"
         if isinstance(value, dict):
@@ -312,6 +317,10 @@ class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
 
     def generate_categories(self, write):
         self._with_dates(self.categories, "category", write)
+
+    def generate_authors(self, write):
+        if self.settings.get("AUTHOR_SAVE_AS"):
+            self._with_dates(self.authors, "author", write)
 
     def _with_dates(self, groups, kind, write):
         """Pelican's tag and category pages, without its quadratic `a in articles`."""

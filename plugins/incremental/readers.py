@@ -134,18 +134,34 @@ def expand_url(content, key, klass):
     return value
 
 
+def relative_source_path(content, source_path=None):
+    """Pelican's ``get_relative_source_path`` (two abspath and a relpath per call, several
+    calls per article and build), remembered for the content's own file."""
+    if source_path is not None and source_path != content.source_path:
+        return Content.get_relative_source_path(content, source_path)
+    memo = content.__dict__.get("_relative_source_path")
+    if memo is None or memo[0] != content.source_path:
+        memo = (content.source_path, Content.get_relative_source_path(content))
+        content.__dict__["_relative_source_path"] = memo
+    return memo[1]
+
+
 class FastArticle(Article):
-    """An Article with memoised URLs (see ``expand_url``)."""
+    """An Article with memoised URLs (see ``expand_url``) and relative path."""
 
     def _expand_settings(self, key):
         return expand_url(self, key, "draft" if self.status == "draft" else "article")
 
+    get_relative_source_path = relative_source_path
+
 
 class FastPage(Page):
-    """A Page with memoised URLs (see ``expand_url``)."""
+    """A Page with memoised URLs (see ``expand_url``) and relative path."""
 
     def _expand_settings(self, key):
         return expand_url(self, key, "draft_page" if self.status == "draft" else "page")
+
+    get_relative_source_path = relative_source_path
 
 
 FAST_CLASSES = {Article: FastArticle, Page: FastPage}

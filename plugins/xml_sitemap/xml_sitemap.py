@@ -43,12 +43,13 @@ def page_url(relative):
 
 def html_pages(output_path):
     pages = []
+    skip = len(str(output_path).rstrip(os.sep)) + 1
     for directory, subdirs, files in os.walk(output_path):
         subdirs.sort()
+        prefix = directory[skip:].replace(os.sep, "/")
         for name in files:
             if name.endswith(".html"):
-                path = os.path.join(directory, name)
-                pages.append(os.path.relpath(path, output_path).replace(os.sep, "/"))
+                pages.append(f"{prefix}/{name}" if prefix else name)
     return sorted(pages)
 
 
