@@ -31,6 +31,7 @@ Settings:
 """
 
 import logging
+import multiprocessing
 import os
 import time
 from importlib.metadata import version
@@ -132,6 +133,8 @@ class Build:
         self._inputs = None
         self.context = None
         self.generators = []
+        self.deferred = []
+        self.defer_rendering = True
 
     @property
     def content_cache(self):
@@ -259,6 +262,29 @@ class Build:
         )
         return self.fingerprint(kind, name, stable_repr(extra), shown)
 
+    # --- rendering on every core ---------------------------------------------------------
+    def render_deferred(self):
+        """Render the pages the writer queued: in forked workers when there are many (each
+        renders every n-th page and writes it), else here. The parent records the results
+        in the manifest in queue order, so the outcome does not depend on the workers."""
+        jobs, self.deferred = self.deferred, []
+        workers = self.settings.get("INCREMENTAL_WORKERS") or os.cpu_count() or 1
+        workers = min(workers, 8)
+        global _render_state
+        _render_state = (jobs, self.state.output_path)
+        try:
+            if len(jobs) >= PARALLEL_RENDER_MINIMUM and workers > 1:
+                context = multiprocessing.get_context("fork")
+                with context.Pool(workers) as pool:
+                    parts = pool.map(_render_share, [(i, workers) for i in range(workers)])
+                results = sorted((r for part in parts for r in part), key=lambda r: r[0])
+            else:
+                results = _render_share((0, 1))
+        finally:
+            _render_state = None
+        for _, name, fingerprint, size, mtime, written in results:
+            self.state.adopt(name, fingerprint, size, mtime, written)
+
     # --- the end of a build -------------------------------------------------------------
     def finish(self, generators):
         """Claim static outputs, delete stale pages, save the manifest and caches."""
@@ -280,6 +306,29 @@ class Build:
 
 
 # --- generators ---------------------------------------------------------------------------
+
+
+PARALLEL_RENDER_MINIMUM = 200
+_render_state = None
+
+
+def _render_share(share):
+    """In a worker (or inline): render every n-th queued page; return what was written."""
+    index, count = share
+    jobs, output_path = _render_state
+    results = []
+    for number in range(index, len(jobs), count):
+        template, name, context, kwargs, fingerprint = jobs[number]
+        local = context.copy()
+        local["localsiteurl"] = local.get("localsiteurl", None)
+        local["output_file"] = name
+        local.update(kwargs)
+        data = template.render(local).encode("utf-8")
+        path = os.path.join(output_path, name)
+        written = write_if_changed(path, data)
+        stat = os.stat(path)
+        results.append((number, name, fingerprint, stat.st_size, stat.st_mtime_ns, written))
+    return results
 
 
 class _CachedReading:
@@ -304,12 +353,19 @@ class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
         super().generate_context()
 
     def _build_period_archives(self, sorted_articles, articles, settings):
-        # Pelican filters `articles` with `a in dates` (a list): quadratic. Same result here.
+        # Pelican filters `articles` with `a in dates` (a list) for every period: quadratic.
+        # Same result here: each period's articles, in the order of `articles`.
         archives = super()._build_period_archives(sorted_articles, [], settings)
         for granularity in archives.values():
-            for archive in granularity:
-                members = {id(a) for a in archive["dates"]}
-                archive["articles"] = [a for a in articles if id(a) in members]
+            period_of = {}
+            for number, archive in enumerate(granularity):
+                archive["articles"] = []
+                for article in archive["dates"]:
+                    period_of[id(article)] = number
+            for article in articles:
+                number = period_of.get(id(article))
+                if number is not None:
+                    granularity[number]["articles"].append(article)
         return archives
 
     def generate_tags(self, write):
@@ -395,6 +451,7 @@ class BuildFinisher:
     def generate_output(self, writer):
         build = current_build()
         if build is not None:
+            build.render_deferred()
             build.finish(self.generators)
 
 

@@ -80,6 +80,13 @@ class BuildState:
         stat = os.stat(path)
         self.current[name] = [fingerprint, stat.st_size, stat.st_mtime_ns]
 
+    def adopt(self, name, fingerprint, size, mtime, written):
+        """Record a file written elsewhere (a render worker)."""
+        self.rendered.append(name)
+        if written:
+            self.written.append(name)
+        self.current[name] = [fingerprint, size, mtime]
+
     def own(self, name):
         """An output produced by someone else this build (e.g. a static file)."""
         self.current.setdefault(name, [None, None, None])

@@ -91,8 +91,8 @@ class IncrementalWriter(SiteWriter):
                     build.state.keep(name)
                     self._claim(name, override_output)
                     return
-            local = self._local_context(context, name, kwargs, relative_urls)
-            self._render(template, context, local, name, fingerprint, override_output)
+            self._render(template, context, name, kwargs, relative_urls, fingerprint,
+                         override_output)  # fmt: skip
             return
 
         per_page = (self.settings["PAGINATED_TEMPLATES"][template_name]
@@ -127,8 +127,8 @@ class IncrementalWriter(SiteWriter):
                     build.state.keep(save_as)
                     self._claim(save_as, override_output)
                     continue
-            local = self._local_context(context, save_as, page_kwargs, relative_urls)
-            self._render(template, context, local, save_as, fingerprint, override_output)
+            self._render(template, context, save_as, page_kwargs, relative_urls, fingerprint,
+                         override_output)  # fmt: skip
 
     # --- helpers ------------------------------------------------------------------------
     @staticmethod
@@ -143,7 +143,16 @@ class IncrementalWriter(SiteWriter):
         local.update(kwargs)
         return local
 
-    def _render(self, template, context, local, name, fingerprint, override):
+    def _render(self, template, context, name, kwargs, relative_urls, fingerprint, override):
+        build = self.build
+        if build is not None and build.defer_rendering and not relative_urls:
+            # Rendered later, on every core (Build.render_deferred).
+            if name in self._names and override:
+                return
+            self._claim(name, override)
+            build.deferred.append((template, os.path.normpath(name), context, kwargs, fingerprint))
+            return
+        local = self._local_context(context, name, kwargs, relative_urls)
         if local["localsiteurl"]:
             context["localsiteurl"] = local["localsiteurl"]
         data = template.render(local).encode("utf-8")
