@@ -129,6 +129,7 @@ class Build:
         self.site_key = None  # once the context is complete (see start_writing)
         self._digests = {}
         self._wrappers = {}
+        self._briefs = {}
         self._everything = None
         self._inputs = None
         self.context = None
@@ -213,16 +214,21 @@ class Build:
             "\x1e".join(t.name for t in getattr(item, "tags", None) or ()),
             "\x1e".join(a.name for a in getattr(item, "authors", None) or ()),
             str(item.metadata.get("summary", "")),
-            "\x1e".join(
-                f"{o.url}\x1d{o.title}\x1d{o.date}"
-                for o in getattr(item, "related_posts", None) or ()
-            ),  # fmt: skip
+            "\x1e".join(self._brief(o) for o in getattr(item, "related_posts", None) or ()),
             repr(getattr(item, "lead_photo", None)),
             shown,
         ]
         value = file_digest("\x1f".join(parts).encode("utf-8", "surrogatepass"))
         self._digests[key] = (item, value)
         return value
+
+    def _brief(self, item):
+        """What a list of links shows of an article: URL, title, date (memoised)."""
+        known = self._briefs.get(id(item))
+        if known is None or known[0] is not item:
+            known = (item, f"{item.url}\x1d{item.title}\x1d{item.date.isoformat()}")
+            self._briefs[id(item)] = known
+        return known[1]
 
     def digest_value(self, value):
         """A string standing for ``value`` in a fingerprint."""

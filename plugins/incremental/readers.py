@@ -146,12 +146,28 @@ def relative_source_path(content, source_path=None):
     return memo[1]
 
 
+def _memoised(prop, tag):
+    """A property that remembers ``prop``'s value for the current slug and status."""
+
+    def getter(self):
+        memo = self.__dict__.get(tag)
+        if memo is not None and memo[0] == self.slug and memo[1] == self.status:
+            return memo[2]
+        value = prop.fget(self)
+        self.__dict__[tag] = (self.slug, self.status, value)
+        return value
+
+    return property(getter)
+
+
 class FastArticle(Article):
     """An Article with memoised URLs (see ``expand_url``) and relative path."""
 
     def _expand_settings(self, key):
         return expand_url(self, key, "draft" if self.status == "draft" else "article")
 
+    url = _memoised(Article.url, "_memo_url")
+    save_as = _memoised(Article.save_as, "_memo_save_as")
     get_relative_source_path = relative_source_path
 
 
@@ -161,6 +177,8 @@ class FastPage(Page):
     def _expand_settings(self, key):
         return expand_url(self, key, "draft_page" if self.status == "draft" else "page")
 
+    url = _memoised(Page.url, "_memo_url")
+    save_as = _memoised(Page.save_as, "_memo_save_as")
     get_relative_source_path = relative_source_path
 
 
