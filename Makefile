@@ -29,7 +29,7 @@ endif
 STAMP = $(VENV)/.installed-requirements
 
 .PHONY: help venv html clean regenerate serve serve-global devserver publish test lint check new fix
-.PHONY: bench bench-photos bench-related bench-search
+.PHONY: bench bench-build bench-photos bench-related bench-search
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -106,7 +106,7 @@ lint: $(STAMP)
 # Benchmarks: figures and machine in docs/BENCHMARKS.md.
 BENCH_RELATED_SIZES ?= 10000,50000
 
-bench: bench-related bench-photos bench-search
+bench: bench-build bench-related bench-photos bench-search
 
 bench-related: $(STAMP)
 	$(PYTHON) -m bench.bench_related --sizes $(BENCH_RELATED_SIZES)
@@ -117,3 +117,8 @@ bench-photos: $(STAMP)
 # Pagefind index size and time for 10,000 generated articles.
 bench-search: $(STAMP)
 	$(PYTHON) bench/bench_search.py
+
+# Whole-site builds: ours (cold, no change, one edit) against stock Pelican, same corpus.
+BENCH_BUILD_SIZES ?= 1000,10000
+bench-build: $(STAMP)
+	$(PYTHON) -m bench.bench_build --sizes $(BENCH_BUILD_SIZES)
