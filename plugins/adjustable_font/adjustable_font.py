@@ -227,11 +227,15 @@ def control_markup(config, element_id="adjustable-font"):
     """The control: a labelled group of three buttons and a status region (screen readers)."""
     labels = config.labels
     label_id = f"{element_id}-label"
+    # The symbol (A-, A, A+) is what sighted readers see; the name ("Tăng cỡ chữ") is the
+    # button's text for assistive technology. Named by its content, not by aria-label, so the
+    # visible symbol never has to be part of the name (WCAG 2.5.3 and axe agree).
     buttons = "".join(
         f'\n  <button class="adjustable-font__button adjustable-font__button--{action}"'
         f' type="button" data-adjustable-font-action="{action}"'
-        f' aria-label="{escape(labels[action + "_name"])}"'
-        f' title="{escape(labels[action + "_name"])}">{escape(labels[action])}</button>'
+        f' title="{escape(labels[action + "_name"])}">'
+        f'<span class="adjustable-font__symbol" aria-hidden="true">{escape(labels[action])}</span>'
+        f'<span class="adjustable-font__name">{escape(labels[action + "_name"])}</span></button>'
         for action in ACTIONS
     )
     texts = json.dumps(announcements(config), ensure_ascii=False, separators=(",", ":"))
