@@ -302,7 +302,7 @@ class Build:
         removed = self.state.remove_stale()
         if removed:
             logger.info("incremental: removed %d stale files", len(removed))
-        self.state.save()
+        self.state.save()  # now: a build failing after this point must not lose it
         self.content_cache.save()
         logger.info(
             "incremental: %d pages rendered, %d files written",
@@ -338,6 +338,16 @@ def _render_share(share):
 
 
 class _CachedReading:
+    def get_files(self, paths, exclude=None, extensions=None):
+        # Pelican walks the content folder here, and the prefetch needs the same list:
+        # walk once per build.
+        key = (tuple([paths] if isinstance(paths, str) else paths), tuple(exclude or ()),
+               None if extensions is None else tuple(extensions))  # fmt: skip
+        memo = self.__dict__.setdefault("_files_memo", {})
+        if key not in memo:
+            memo[key] = super().get_files(paths, exclude=exclude, extensions=extensions)
+        return set(memo[key])
+
     def _use_cached_readers(self):
         build = current_build()
         if build is not None:
