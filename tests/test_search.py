@@ -84,9 +84,9 @@ def test_find_pages_keeps_marked_pages_only_and_skips_the_bundle(tmp_path):
     (tmp_path / "notes.txt").write_bytes(marked)
     (tmp_path / "pagefind").mkdir()
     (tmp_path / "pagefind" / "x.html").write_bytes(marked)
-    pages = search.find_pages(tmp_path, "pagefind")
+    pages, read = search.find_pages(tmp_path, "pagefind")
     digest = search.page_digest(marked)
-    assert pages == [("a.html", digest), ("b/z.html", digest)]
+    assert pages == [("a.html", digest), ("b/z.html", digest)] and read == 3
 
 
 def test_page_digest_is_empty_for_unmarked_pages():
@@ -109,6 +109,10 @@ def test_page_digest_is_empty_for_unmarked_pages():
         ("2024/03/x.html", None, "trang"),  # no pattern: one shard
         ("2024/03/x.html", r"(\d{4}/\d{2})/", None),  # "2024/03" is no folder name
         ("tin-tuc/x.html", r"([^/]+)/", "tin-tuc"),
+        ("2024/03/x.html", r"(\d{4})/(\d{2})/", "2024-03"),  # groups joined with "-"
+        ("2024/03/x.html", r"(\d{3})\d/", "202"),  # decades
+        ("2024/03/x.html", r"(\d{4})/(x)?", "2024"),  # a group that did not match
+        (".git/x.html", r"([^/]+)/", None),  # a shard name is never a dot-folder
     ],
 )
 def test_shard_of(relative, pattern, expected):
@@ -127,6 +131,8 @@ def test_shard_of_defaults_are_the_settings_defaults():
 def test_shard_order_is_newest_year_first_then_the_others():
     names = ["trang", "2021", "2024", "ban-nhap", "2023", "1999"]
     assert search.shard_order(names) == ["2024", "2023", "2021", "1999", "ban-nhap", "trang"]
+    months = ["2023-12", "khac", "2024-03", "2024-11"]
+    assert search.shard_order(months) == ["2024-11", "2024-03", "2023-12", "khac"]
 
 
 def test_fingerprint_follows_paths_digests_and_language():
@@ -456,13 +462,14 @@ def test_a_deleted_or_replaced_shard_is_rebuilt_even_with_a_fingerprint(tmp_path
     assert tree(index / "2024") == new
 
 
-def test_gone_shards_and_an_older_layout_are_removed(tmp_path):
+def test_gone_shards_leftovers_and_an_older_layout_are_removed(tmp_path):
     content = small_site(tmp_path)
     built = build_site(tmp_path / "out", content=content)
     index = built.path("pagefind")
     (index / "pagefind.js").write_bytes(b"// one index for the whole site")  # the old layout
     (index / "fragment").mkdir()
     (index / "fragment" / "vi_1.pf_fragment").write_bytes(b"old")
+    (index / ".2024.new-1").mkdir()  # left by a killed build
     (content / "articles" / "2023" / "b.md").unlink()
     build_site(tmp_path / "out", content=content)
     assert sorted(p.name for p in index.iterdir()) == ["2024", "shards.json", "trang"]

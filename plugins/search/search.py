@@ -39,13 +39,15 @@ Settings:
     SEARCH_BUNDLE_DIR = "pagefind"    # folder of the index in the output, and its URL path
     SEARCH_LANGUAGE = "vi"            # one index for every page, whatever its lang says
     SEARCH_SHARD_PATTERN = r"(\\d{4})/"  # matched at the start of a page's output path:
-                                      # group 1 names its shard (None: a single shard)
+                                      # its groups, joined with "-", name the page's shard
+                                      # (None: a single shard)
     SEARCH_SHARD_OTHER = "trang"      # the shard of the pages the pattern does not match
     SEARCH_WORKERS = 0                # Pagefind processes at once; 0 = one per core
     SEARCH_URL = "tim-kiem.html"      # the search page (add "search" to DIRECT_TEMPLATES)
     SEARCH_SAVE_AS = "tim-kiem.html"
 """
 
+import functools
 import hashlib
 import json
 import logging
@@ -139,10 +141,11 @@ def page_digest(data):
 
 def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
              other=DEFAULTS["SEARCH_SHARD_OTHER"]):  # fmt: skip
-    """The shard of the page at output path ``relative``: group 1 of ``pattern`` matched at
-    the start of the path ("2024/03/x.html" → "2024"), or ``other`` ("gioi-thieu.html")."""
+    """The shard of the page at output path ``relative``: the groups of ``pattern`` matched
+    at the start of the path, joined with "-" ("2024/03/x.html" → "2024"), or ``other``
+    ("gioi-thieu.html") when it does not match."""
     match = re.match(pattern, relative) if pattern else None
-    name = match.group(1) if match else other
+    name = "-".join(g for g in match.groups() if g) if match else other
     if not name or not SHARD_NAME.match(name):
         raise SearchError(
             f"search: {relative}: tên nhóm chỉ mục “{name}” không dùng được làm tên thư mục, "
@@ -153,8 +156,10 @@ def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
 
 
 def shard_order(names):
-    """Shards in the order of shards.json: years newest first, then the others by name."""
-    return sorted(names, key=lambda name: (0, -int(name), "") if name.isdigit() else (1, 0, name))
+    """Shards in the order of shards.json: dated ones (starting with a digit: years) newest
+    first, then the others by name."""
+    dated = sorted((name for name in names if name[:1].isdigit()), reverse=True)
+    return dated + sorted(name for name in names if not name[:1].isdigit())
 
 
 def group_shards(pages, settings):
@@ -208,9 +213,9 @@ def pagefind_version():
 
 def find_pages(output, bundle_dir):
     """(relative path, digest) of every HTML page of ``output`` marked for indexing, sorted
-    by path: every file is read (plain ``pelican.Pelican``)."""
+    by path, and the number of HTML files read: all of them (plain ``pelican.Pelican``)."""
     output = Path(output)
-    pages = []
+    pages, read = [], 0
     for directory, subdirs, files in os.walk(output):
         if Path(directory) == output and bundle_dir in subdirs:
             subdirs.remove(bundle_dir)
@@ -220,10 +225,11 @@ def find_pages(output, bundle_dir):
                 continue
             path = Path(directory) / name
             digest = page_digest(path.read_bytes())
+            read += 1
             if digest:
                 pages.append((path.relative_to(output).as_posix(), digest))
     pages.sort()
-    return pages
+    return pages, read
 
 
 def pages_from_outputs(output, outputs, bundle_dir, known):
@@ -264,10 +270,23 @@ def write_prepared(folder, output, pages):
         target.write_bytes(prepare_page((Path(output) / relative).read_bytes()))
 
 
+@functools.cache
+def pagefind_command():
+    """The Pagefind binary of the ``pagefind[extended]`` wheel, found as ``python -m pagefind``
+    finds it but run directly: one Python start-up less per shard."""
+    try:
+        from pagefind.service import get_executable
+
+        executable = get_executable()
+    except ImportError:
+        executable = None
+    return [str(executable)] if executable else [sys.executable, "-m", "pagefind"]
+
+
 def run_pagefind(site, bundle, language):
     """Index the HTML files of ``site`` into ``bundle`` with Pagefind's CLI; return its log."""
     command = [
-        sys.executable, "-m", "pagefind",
+        *pagefind_command(),
         "--site", str(site),
         "--output-path", str(bundle),
         "--force-language", language,
@@ -303,13 +322,26 @@ def replace_folder(new, target, skip=frozenset()):
 
 
 def index_shard(output, pages, bundle, settings, work_root):
-    """Index one shard's ``pages`` into the bundle folder ``bundle``; return Pagefind's log."""
-    with tempfile.TemporaryDirectory(prefix=f"work-{bundle.name}-", dir=work_root) as work:
-        site = Path(work) / "site"
-        site.mkdir()
-        write_prepared(site, output, pages)
-        log = run_pagefind(site, Path(work) / "bundle", settings["SEARCH_LANGUAGE"])
-        replace_folder(Path(work) / "bundle", bundle, skip=UNUSED_FILES)
+    """Index one shard's ``pages`` into the bundle folder ``bundle``; return Pagefind's log.
+
+    Pagefind writes a new bundle next to ``bundle`` (a dot-folder, never a shard name): a
+    new shard is then renamed into place, an existing one updated file by file."""
+    new = bundle.parent / f".{bundle.name}.new-{os.getpid()}"
+    shutil.rmtree(new, ignore_errors=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"work-{bundle.name}-", dir=work_root) as work:
+            site = Path(work) / "site"
+            site.mkdir()
+            write_prepared(site, output, pages)
+            log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"])
+        if bundle.exists():
+            replace_folder(new, bundle, skip=UNUSED_FILES)
+        else:
+            for name in UNUSED_FILES:
+                (new / name).unlink(missing_ok=True)
+            new.rename(bundle)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
     return log
 
 
@@ -382,8 +414,7 @@ def update_index(output, settings, outputs=None):
     state = Path(settings["CACHE_PATH"]) / "search"
     stamps = Stamps(state / "shards")
     if outputs is None:
-        pages = find_pages(output, settings["SEARCH_BUNDLE_DIR"])
-        read = len(pages)
+        pages, read = find_pages(output, settings["SEARCH_BUNDLE_DIR"])
     else:
         known_path = state / "pages.json"
         known = load_known(known_path)
