@@ -155,8 +155,9 @@ def main():
     parser.add_argument("--words", type=int, default=500)
     parser.add_argument("--fresh", action="store_true", help="regenerate and rebuild")
     parser.add_argument("--no-browser", action="store_true", help="skip the download figures")
-    parser.add_argument("--shard-pattern", default=None,
-                        help="SEARCH_SHARD_PATTERN of the shard runs (default: the plugin's)")  # fmt: skip
+    parser.add_argument(
+        "--shard-pattern", help="SEARCH_SHARD_PATTERN of the shard runs (default: the plugin's)"
+    )
     args = parser.parse_args()
 
     from plugins.search import search
