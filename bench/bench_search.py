@@ -158,6 +158,9 @@ def main():
     parser.add_argument(
         "--shard-pattern", help="SEARCH_SHARD_PATTERN of the shard runs (default: the plugin's)"
     )
+    parser.add_argument(
+        "--shards-only", action="store_true", help="no one-index and no one-at-a-time run"
+    )
     args = parser.parse_args()
 
     from plugins.search import search
@@ -193,12 +196,14 @@ def main():
         rows.append((label, wall, own, kids, result))
         return settings, result
 
-    # 1. one index
-    cold("cold, one index", SEARCH_SHARD_PATTERN=None)
-    one_size = sizes(bundle)
-    one_downloads = search_downloads(output, queries)
-    # 2., 3. shards
-    cold("cold, shards, 1 Pagefind process at a time", SEARCH_WORKERS=1)
+    one_size, one_downloads = None, {}
+    if not args.shards_only:
+        # 1. one index
+        cold("cold, one index", SEARCH_SHARD_PATTERN=None)
+        one_size = sizes(bundle)
+        one_downloads = search_downloads(output, queries)
+        # 2., 3. shards
+        cold("cold, shards, 1 Pagefind process at a time", SEARCH_WORKERS=1)
     settings, full = cold(f"cold, shards, {search.workers(search.search_settings(base))} "
                           f"Pagefind processes at a time")  # fmt: skip
     shard_size = sizes(bundle)
@@ -224,7 +229,8 @@ def main():
         stat = edited.stat()
         outputs[edited_name] = ["edited", stat.st_size, stat.st_mtime_ns]
         wall, own, kids, edit = measured(search.update_index, output, settings, outputs)
-        assert edit.indexed == [search.shard_of(edited_name)], edit.indexed
+        rule = settings["SEARCH_SHARD_PATTERN"], settings["SEARCH_SHARD_OTHER"]
+        assert edit.indexed == [search.shard_of(edited_name, *rule)], edit.indexed
         shard = edit.indexed[0]
         label = f"one article edited: shard {shard} ({per_shard[shard]} pages) re-indexed"
         rows.append((label, wall, own, kids, edit))
@@ -251,20 +257,22 @@ def main():
     for label, wall, own, kids, result in rows:
         print(f"| {label} | {wall:.2f} s | {own:.2f} s | {kids:.1f} s | {result.read} |")
     print()
-    for label, (total, data, files) in (("one index", one_size), ("shards", shard_size)):
+    layouts = [("one index", one_size, one_downloads), ("shards", shard_size, shard_downloads)]
+    layouts = [layout for layout in layouts if layout[1]]
+    for label, (total, data, files), _ in layouts:
         print(f"Index, {label}: {total / mb:.1f} MiB in {files} files, of which index chunks and "
               f"fragments {data / mb:.1f} MiB.")  # fmt: skip
-    if one_downloads and shard_downloads:
+    if shard_downloads:
         print()
-        print("| first search (empty cache) | one index: requests | bytes | "
-              "shards: requests | bytes |")  # fmt: skip
-        print("| --- | ---: | ---: | ---: | ---: |")
+        print("| first search (empty cache) | " + " | ".join(
+            f"{label}: requests (304) | bytes" for label, _, _ in layouts) + " |")  # fmt: skip
+        print("| --- |" + " ---: | ---: |" * len(layouts))
         for query in queries:
             for part, label in (("index", "Pagefind files"), ("all", "whole page")):
                 cells = [f"`{query}`, {label}"]
-                for downloads in (one_downloads, shard_downloads):
-                    size, count = downloads[query][part]
-                    cells += [str(count), f"{size / 1024:,.0f} KiB"]
+                for _, _, downloads in layouts:
+                    size, count, revalidated = downloads[query][part]
+                    cells += [f"{count} ({revalidated})", f"{size / 1024:,.0f} KiB"]
                 print("| " + " | ".join(cells) + " |")
 
 
@@ -276,8 +284,9 @@ def sizes(bundle):
 
 
 def search_downloads(output, queries):
-    """What the server sends for one search in Chromium (empty cache), per query:
-    {"all": (bytes, requests), "index": (bytes, requests) of the Pagefind files}."""
+    """What the server sends for one search in Chromium (empty cache), per query: for the
+    whole page ("all") and for the Pagefind files ("index"), (bytes, requests, of which
+    revalidations answered 304 Not Modified)."""
     try:
         from tests.browser.conftest import (
             CHROMIUM,
@@ -325,8 +334,8 @@ def search_downloads(output, queries):
                 page.wait_for_load_state("networkidle")
                 index = [h for h in hits if "/pagefind/" in h[0]]
                 found[query] = {
-                    "all": (sum(h[2] for h in hits), len(hits)),
-                    "index": (sum(h[2] for h in index), len(index)),
+                    part: (sum(h[2] for h in got), len(got), sum(h[1] == 304 for h in got))
+                    for part, got in (("all", hits), ("index", index))
                 }
                 context.close()
             browser.close()
