@@ -64,6 +64,8 @@ from pathlib import Path
 
 from pelican import signals
 
+from plugins.incremental.incremental import build_outputs
+from plugins.incremental.state import write_if_changed
 from plugins.vn_text import decompose_d, nfc
 
 logger = logging.getLogger(__name__)
@@ -305,8 +307,6 @@ def replace_folder(new, target, skip=frozenset()):
     files whose bytes are unchanged are left alone (their mtime kept, so an upload sends only
     what changed), changed ones are replaced atomically, and files no longer produced (stale
     chunks) are removed."""
-    from plugins.incremental.state import write_if_changed
-
     new, target = Path(new), Path(target)
     wanted = set()
     for path in sorted(p for p in new.rglob("*") if p.is_file() and p.name not in skip):
@@ -366,8 +366,6 @@ class Stamps:
         return stamp == {"fingerprint": fingerprint_, "entry": hashlib.sha256(entry).hexdigest()}
 
     def save(self, shard, fingerprint_, bundle):
-        from plugins.incremental.state import write_if_changed
-
         entry = hashlib.sha256((bundle / ENTRY_FILE).read_bytes()).hexdigest()
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = {"entry": entry, "fingerprint": fingerprint_}
@@ -392,8 +390,6 @@ def load_known(path):
 
 
 def save_known(path, pages):
-    from plugins.incremental.state import write_if_changed
-
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps({"format": FORMAT_VERSION, "pages": pages}, separators=(",", ":"))
     write_if_changed(str(path), data.encode())
@@ -460,8 +456,6 @@ def update_index(output, settings, outputs=None):
         elif path.is_file() and path.name != SHARDS_FILE:
             path.unlink()
     stamps.keep_only(shards)
-    from plugins.incremental.state import write_if_changed
-
     language = settings["SEARCH_LANGUAGE"]
     listed = []
     for name in order:
@@ -487,8 +481,6 @@ def index_site(pelican):
     if not settings["SEARCH_INDEX"]:
         logger.info("search: SEARCH_INDEX is off, no search index written")
         return
-    from plugins.incremental.incremental import build_outputs
-
     result = update_index(pelican.output_path, settings, build_outputs(pelican))
     if result.skipped:
         logger.info(
