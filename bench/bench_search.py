@@ -1,29 +1,37 @@
-"""Benchmark of the search plugin: Pagefind index size and time for N generated articles.
+"""Benchmark of the search plugin: Pagefind index size and time for N generated articles,
+one index against one index per shard (year).
 
     make bench-search                       # 10,000 articles
     .venv/bin/python bench/bench_search.py --articles 2000
 
 Generates a seeded corpus of Markdown articles (about 500 words each) from the syllables
 of the sample articles (real Vietnamese, with their real frequencies), builds it once with
-Pelican and the search plugin switched off, then times on the same output:
+Pelican and the search plugin switched off, then times the plugin on the same output, with
+the build's list of output files (the incremental manifest, as ``build_outputs`` gives it
+to the plugin during a build):
 
-1. the plugin's full indexing (read pages, prepare them, Pagefind, write the bundle);
-2. the plugin on unchanged pages (hash check only: the skip path);
-3. the plugin after a one-article edit (a full re-index: Pagefind cannot update an index);
-4. the bare Pagefind CLI on the same pages, for comparison.
+1. cold indexing as one index (``SEARCH_SHARD_PATTERN = None``): what any change cost
+   before shards;
+2. cold indexing in shards, one Pagefind process at a time (``SEARCH_WORKERS = 1``);
+3. cold indexing in shards, one Pagefind process per core (the default);
+4. no change: from the build's outputs (nothing read), and by reading every page (plain
+   ``pelican.Pelican``);
+5. one article edited (its page rewritten, its entry changed): one shard re-indexed;
+6. in Chromium, what a reader downloads for a first search, one index against shards.
 
-Prints a Markdown table for docs/BENCHMARKS.md. The corpus and the build stay in
-.bench/search/ (ignored by git) so a second run reuses them (--fresh rebuilds).
+Wall time, and CPU time of the plugin's process and of its Pagefind processes. Prints
+Markdown tables for docs/BENCHMARKS.md. The corpus and the build stay in .bench/search/
+(ignored by git) so a second run reuses them (--fresh rebuilds).
 """
 
 import argparse
+import json
 import os
 import platform
 import random
 import re
 import resource
 import shutil
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -100,20 +108,10 @@ def build(content, output, **overrides):
     return build_site(output, "pelicanconf.py", content=content, **overrides)
 
 
-def folder_size(path):
-    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file())
-
-
 def timed(function, *args, **kwargs):
     started = time.perf_counter()
     result = function(*args, **kwargs)
     return time.perf_counter() - started, result
-
-
-def child_cpu():
-    """CPU seconds (user + system) used so far by finished child processes (Pagefind)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def machine():
@@ -130,11 +128,39 @@ def machine():
     return f"{os.cpu_count()} cores (nproc), {cpu}, {ram}, Python {platform.python_version()}"
 
 
+def cpu_now():
+    """CPU seconds (user + system) of this process and of its finished children."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def measured(function, *args, **kwargs):
+    """(wall, own CPU, children's CPU, result) of one call."""
+    own, kids = cpu_now()
+    wall, result = timed(function, *args, **kwargs)
+    own_after, kids_after = cpu_now()
+    return wall, own_after - own, kids_after - kids, result
+
+
+def build_outputs_of(cache):
+    """The incremental manifest of the bench build: what ``build_outputs`` gives the plugin."""
+    (manifest,) = sorted((cache / "incremental").glob("manifest-*.json"))
+    return json.loads(manifest.read_text(encoding="utf-8"))["files"]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--words", type=int, default=500)
     parser.add_argument("--fresh", action="store_true", help="regenerate and rebuild")
+    parser.add_argument("--no-browser", action="store_true", help="skip the download figures")
+    parser.add_argument(
+        "--shard-pattern", help="SEARCH_SHARD_PATTERN of the shard runs (default: the plugin's)"
+    )
+    parser.add_argument(
+        "--shards-only", action="store_true", help="no one-index and no one-at-a-time run"
+    )
     args = parser.parse_args()
 
     from plugins.search import search
@@ -152,91 +178,148 @@ def main():
         build_time, _ = timed(build, content, output, SEARCH_INDEX=False)
         stamp.write_text(f"{build_time:.1f}\n")
     build_time = float(stamp.read_text())
+    outputs = build_outputs_of(cache)
 
-    settings = search.search_settings({"OUTPUT_PATH": str(output), "CACHE_PATH": str(cache)})
-    bundle = output / settings["SEARCH_BUNDLE_DIR"]
-    shutil.rmtree(bundle, ignore_errors=True)
-    shutil.rmtree(cache, ignore_errors=True)
+    base = {"OUTPUT_PATH": str(output), "CACHE_PATH": str(cache)}
+    if args.shard_pattern:
+        base["SEARCH_SHARD_PATTERN"] = args.shard_pattern
+    bundle = output / search.DEFAULTS["SEARCH_BUNDLE_DIR"]
+    queries = [] if args.no_browser else ["dang vien", "đảng viên", "Gia Loc"]
+    rows = []
 
-    cpu_before = child_cpu()
-    full_time, full = timed(search.update_index, output, settings)
-    full_cpu = child_cpu() - cpu_before
-    index_bytes = folder_size(bundle)
-    data_bytes = sum(folder_size(bundle / sub) for sub in ("index", "fragment"))
-    skip_time, skipped = timed(search.update_index, output, settings)
-    assert skipped.skipped, "unchanged pages must not be re-indexed"
+    def cold(label, **overrides):
+        shutil.rmtree(bundle, ignore_errors=True)
+        shutil.rmtree(cache / "search", ignore_errors=True)
+        settings = search.search_settings({**base, **overrides})
+        print(f"{label} …", file=sys.stderr)
+        wall, own, kids, result = measured(search.update_index, output, settings, outputs)
+        rows.append((label, wall, own, kids, result))
+        return settings, result
 
-    edited = sorted(output.glob("[0-9]*/*/*.html"))[len(full.pages) // 2]
+    one_size, one_downloads = None, {}
+    if not args.shards_only:
+        # 1. one index
+        cold("cold, one index", SEARCH_SHARD_PATTERN=None)
+        one_size = sizes(bundle)
+        one_downloads = search_downloads(output, queries)
+        # 2., 3. shards
+        cold("cold, shards, 1 Pagefind process at a time", SEARCH_WORKERS=1)
+    settings, full = cold(f"cold, shards, {search.workers(search.search_settings(base))} "
+                          f"Pagefind processes at a time")  # fmt: skip
+    shard_size = sizes(bundle)
+    shard_downloads = search_downloads(output, queries)
+    per_shard = {name: len(pages) for name, pages in
+                 search.group_shards([(p, "") for p in full.pages], settings).items()}  # fmt: skip
+
+    # 4. no change
+    wall, own, kids, skipped = measured(search.update_index, output, settings, outputs)
+    assert skipped.skipped and skipped.read == 0
+    rows.append(("no change, from the build's outputs", wall, own, kids, skipped))
+    wall, own, kids, skipped = measured(search.update_index, output, settings)
+    assert skipped.skipped
+    rows.append(("no change, every page read (plain Pelican)", wall, own, kids, skipped))
+
+    # 5. one article edited: its page rewritten by the build, with a new entry
+    edited_name = full.pages[len(full.pages) // 2]
+    edited = output / edited_name
     original = edited.read_bytes()
-    edited.write_bytes(original.replace(b"</h1>", b" \xc4\x91\xc3\xa3 s\xe1\xbb\xada</h1>", 1))
-    cpu_before = child_cpu()
-    edit_time, edit = timed(search.update_index, output, settings)
-    edit_cpu = child_cpu() - cpu_before
-    edited.write_bytes(original)
-    assert not edit.skipped
-
-    cli_dir = WORK / "cli-bundle"
-    shutil.rmtree(cli_dir, ignore_errors=True)
-    command = [sys.executable, "-m", "pagefind", "--site", str(output)]
-    command += ["--output-path", str(cli_dir), "--force-language", "vi", "--silent"]
-    cpu_before = child_cpu()
-    cli_time, _ = timed(subprocess.run, command, check=True)
-    cli_cpu = child_cpu() - cpu_before
-    shutil.rmtree(cli_dir, ignore_errors=True)
-
-    downloads = search_downloads(output, ["dang vien", "đảng viên", "Gia Loc"])
+    original_entry = outputs[edited_name]
+    try:
+        edited.write_bytes(original.replace(b"</h1>", " đã sửa</h1>".encode(), 1))
+        stat = edited.stat()
+        outputs[edited_name] = ["edited", stat.st_size, stat.st_mtime_ns]
+        wall, own, kids, edit = measured(search.update_index, output, settings, outputs)
+        rule = settings["SEARCH_SHARD_PATTERN"], settings["SEARCH_SHARD_OTHER"]
+        assert edit.indexed == [search.shard_of(edited_name, *rule)], edit.indexed
+        shard = edit.indexed[0]
+        label = f"one article edited: shard {shard} ({per_shard[shard]} pages) re-indexed"
+        rows.append((label, wall, own, kids, edit))
+    finally:
+        edited.write_bytes(original)
+        outputs[edited_name] = original_entry
+        # the page is back as the manifest says: index it back, for a next run
+        stat = edited.stat()
+        outputs[edited_name] = ["restored", stat.st_size, stat.st_mtime_ns]
+        search.update_index(output, settings, outputs)
 
     mb = 1024 * 1024
-    print(f"\nMachine: {machine()}\n")
+    print(f"\nMachine: {machine()}, Pagefind {search.pagefind_version()}\n")
+    print(f"Shards: SEARCH_SHARD_PATTERN = {settings['SEARCH_SHARD_PATTERN']!r}\n")
     print(
-        f"Corpus: {args.articles} articles of about {args.words} words, "
-        f"{len(full.pages)} pages indexed, {full.words} distinct indexed words\n"
+        f"Corpus: {args.articles} articles of about {args.words} words, {len(full.pages)} pages "
+        f"indexed, in {len(per_shard)} shards: "
+        + ", ".join(f"{name} {count}" for name, count in per_shard.items())
+        + "\n"
     )
-    print("| step | wall time | Pagefind CPU time |")
-    print("| --- | ---: | ---: |")
-    print(f"| Pelican build of the site, search off (once, for reference) | {build_time:.1f} s | |")
-    print(f"| plugin: full index ({phases(full)}) | {full_time:.1f} s | {full_cpu:.1f} s |")
-    print(f"| plugin: unchanged pages (read + hash, skip) | {skip_time:.2f} s | 0 |")
-    print(
-        f"| plugin: after a one-article edit, full re-index ({phases(edit)}) "
-        f"| {edit_time:.1f} s | {edit_cpu:.1f} s |"
-    )
-    print(f"| bare Pagefind CLI on the same output | {cli_time:.1f} s | {cli_cpu:.1f} s |")
+    print(f"Pelican build of the site, search off (once, for reference): {build_time:.1f} s\n")
+    print("| step | wall | CPU, plugin | CPU, Pagefind | pages read |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for label, wall, own, kids, result in rows:
+        print(f"| {label} | {wall:.2f} s | {own:.2f} s | {kids:.1f} s | {result.read} |")
     print()
-    print(
-        f"Bundle: {index_bytes / mb:.1f} MiB on disk, of which index + fragments "
-        f"{data_bytes / mb:.1f} MiB. Ratios: full index / Pelican build "
-        f"{full_time / build_time:.2f}; plugin Pagefind step / bare CLI "
-        f"{full.timings['pagefind'] / cli_time:.2f}; skip / full {skip_time / full_time:.3f}."
-    )
-    if downloads:
+    layouts = [("one index", one_size, one_downloads), ("shards", shard_size, shard_downloads)]
+    layouts = [layout for layout in layouts if layout[1]]
+    for label, (total, data, files), _ in layouts:
+        print(f"Index, {label}: {total / mb:.1f} MiB in {files} files, of which index chunks and "
+              f"fragments {data / mb:.1f} MiB.")  # fmt: skip
+    if shard_downloads:
         print()
-        print("| first search on the page | downloaded | requests |")
-        print("| --- | ---: | ---: |")
-        for query, (size, count) in downloads.items():
-            print(
-                f"| `{query}` (search page, Pagefind files, 10 results) | {size / 1024:.0f} KiB "
-                f"| {count} |"
-            )
+        print("| first search (empty cache) | " + " | ".join(
+            f"{label}: requests (304) | bytes" for label, _, _ in layouts) + " |")  # fmt: skip
+        print("| --- |" + " ---: | ---: |" * len(layouts))
+        for query in queries:
+            for part, label in (("index", "Pagefind files"), ("all", "whole page")):
+                cells = [f"`{query}`, {label}"]
+                for _, _, downloads in layouts:
+                    size, count, revalidated = downloads[query][part]
+                    cells += [f"{count} ({revalidated})", f"{size / 1024:,.0f} KiB"]
+                print("| " + " | ".join(cells) + " |")
 
 
-def phases(result):
-    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in result.timings.items())
+def sizes(bundle):
+    """(bytes on disk, bytes of index chunks and fragments, files) of an index folder."""
+    files = [p for p in Path(bundle).rglob("*") if p.is_file()]
+    data = sum(p.stat().st_size for p in files if p.parent.name in ("index", "fragment"))
+    return sum(p.stat().st_size for p in files), data, len(files)
 
 
 def search_downloads(output, queries):
-    """Bytes and requests of the Pagefind bundle for one search in Chromium, per query."""
+    """What the server sends for one search in Chromium (empty cache), per query: for the
+    whole page ("all") and for the Pagefind files ("index"), (bytes, requests, of which
+    revalidations answered 304 Not Modified)."""
     try:
-        from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, _browser_missing_reason, serve
+        from tests.browser.conftest import (
+            CHROMIUM,
+            CHROMIUM_ARGS,
+            QuietHandler,
+            _browser_missing_reason,
+        )
     except ImportError:
         return {}
-    if _browser_missing_reason():
+    if not queries or _browser_missing_reason():
         return {}
+    import functools
+    import http.server
+    import threading
     from urllib.parse import quote
 
     from playwright.sync_api import sync_playwright
 
-    httpd = serve(output)
+    hits = []
+
+    class Counting(QuietHandler):
+        def send_response(self, code, message=None):
+            super().send_response(code, message)
+            hits.append([self.path, code, 0])
+
+        def send_header(self, keyword, value):
+            super().send_header(keyword, value)
+            if keyword.lower() == "content-length" and hits:
+                hits[-1][2] = int(value)
+
+    handler = functools.partial(Counting, directory=str(output))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     found = {}
     try:
@@ -245,18 +328,15 @@ def search_downloads(output, queries):
             for query in queries:
                 context = browser.new_context()  # an empty cache for every query
                 page = context.new_page()
-                sizes = []
-                page.on(
-                    "requestfinished",
-                    lambda request, sizes=sizes: (
-                        "/pagefind/" in request.url
-                        and sizes.append(request.sizes()["responseBodySize"])
-                    ),
-                )
+                hits.clear()
                 page.goto(f"{base}/tim-kiem.html?q={quote(query)}")
                 page.wait_for_selector(".search-result", timeout=120_000)
                 page.wait_for_load_state("networkidle")
-                found[query] = (sum(sizes), len(sizes))
+                index = [h for h in hits if "/pagefind/" in h[0]]
+                found[query] = {
+                    part: (sum(h[2] for h in got), len(got), sum(h[1] == 304 for h in got))
+                    for part, got in (("all", hits), ("index", index))
+                }
                 context.close()
             browser.close()
     finally:

@@ -158,3 +158,48 @@ def test_manifest_entry_is_trusted_only_while_the_file_is_intact(tmp_path):
     (output / "a.html").write_bytes(b"two")
     assert not fresh.unchanged("a.html", "f1")
     assert fresh.stale() == ["a.html"]  # nothing claimed it yet in this build
+
+
+@pytest.fixture
+def outputs_at_finalized():
+    """What ``build_outputs`` gives the ``finalized`` receivers of each build of a test."""
+    from pelican import signals
+
+    from plugins.incremental.incremental import build_outputs
+
+    seen = []
+
+    def receiver(pelican):
+        outputs = build_outputs(pelican)
+        seen.append(None if outputs is None else dict(outputs))
+
+    signals.finalized.connect(receiver)
+    yield seen
+    signals.finalized.disconnect(receiver)
+
+
+def test_build_outputs_lists_what_the_build_wrote_or_kept(tmp_path, project,
+                                                         outputs_at_finalized):  # fmt: skip
+    content, theme = project
+    site = build(tmp_path, "out", content, theme)
+    (first,) = outputs_at_finalized
+    pages = {p.relative_to(site.output).as_posix()
+             for p in site.output.rglob("*.html") if "pagefind" not in p.parts}  # fmt: skip
+    assert pages <= set(first)
+    for name in pages:
+        fingerprint, size, mtime = first[name]
+        stat = (site.output / name).stat()
+        assert isinstance(fingerprint, str) and [size, mtime] == [stat.st_size, stat.st_mtime_ns]
+    assert first["theme/js/site-search.js"] == [None, None, None]  # a static file
+
+    edit(content / "articles" / "2023" / "bai-3.md", article(3, body="Một đoạn văn khác hẳn."))
+    build(tmp_path, "out", content, theme)
+    second = outputs_at_finalized[-1]
+    changed = {name for name in pages if second[name] != first[name]}
+    assert any(name.startswith("2023/01/bai-so-3") for name in changed)
+    # articles that do not show the edited one keep their entries
+    articles = {name for name in pages if name.startswith("2023/")}
+    assert len(changed & articles) < len(articles) / 2
+
+    build(tmp_path, "plain", content, theme, PELICAN_CLASS="pelican.Pelican")
+    assert outputs_at_finalized[-1] is None

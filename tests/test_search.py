@@ -1,4 +1,5 @@
-"""search plugin: the Pagefind index of articles and pages, the search page, the skip.
+"""search plugin: the Pagefind index of articles and pages in shards, the search page, the
+skip of unchanged shards.
 
 What the index finds is tested in a real browser (tests/browser/test_search.py); here the
 index files themselves are read: Pagefind's fragments are gzip'd JSON after a signature.
@@ -18,6 +19,7 @@ from tests.conftest import SEED_PATH, build_site, make_content
 
 SITEURL = "https://gialoc.dcs.vn"
 SIGNATURE = b"pagefind_dcd"
+ENTRY = "pagefind-entry.json"
 
 
 def fragments(bundle):
@@ -31,9 +33,35 @@ def fragments(bundle):
     return found
 
 
+def shard_list(index):
+    """The shards listed in <index>/shards.json, in order."""
+    listed = json.loads(Path(index, "shards.json").read_text())["shards"]
+    return [shard["path"].rstrip("/") for shard in listed]
+
+
+def all_fragments(index):
+    """url → fragment of every page in every shard of the index folder ``index``."""
+    found = {}
+    for shard in shard_list(index):
+        shard_fragments = fragments(Path(index, shard))
+        assert not set(shard_fragments) & set(found)  # a page is in one shard only
+        found.update(shard_fragments)
+    return found
+
+
+def tree(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(Path(folder).rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def mtimes(folder):
+    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+            for p in Path(folder).rglob("*") if p.is_file()}  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def site_fragments(site):
-    return fragments(site.path("pagefind"))
+    return all_fragments(site.path("pagefind"))
 
 
 # --- pure helpers ------------------------------------------------------------------------------
@@ -56,24 +84,106 @@ def test_find_pages_keeps_marked_pages_only_and_skips_the_bundle(tmp_path):
     (tmp_path / "notes.txt").write_bytes(marked)
     (tmp_path / "pagefind").mkdir()
     (tmp_path / "pagefind" / "x.html").write_bytes(marked)
-    pages = search.find_pages(tmp_path, "pagefind")
-    assert [relative for relative, _ in pages] == ["a.html", "b/z.html"]
+    pages, read = search.find_pages(tmp_path, "pagefind")
+    digest = search.page_digest(marked)
+    assert pages == [("a.html", digest), ("b/z.html", digest)] and read == 3
 
 
-def test_fingerprint_follows_paths_bytes_and_language():
+def test_page_digest_is_empty_for_unmarked_pages():
+    assert search.page_digest(b"<p>list page</p>") == ""
+    assert search.page_digest(b"<div data-pagefind-body>a</div>") != (
+        search.page_digest(b"<div data-pagefind-body>b</div>")
+    )
+
+
+@pytest.mark.parametrize(
+    "relative, pattern, expected",
+    [
+        ("2024/03/hoi-nghi.html", search.DEFAULTS["SEARCH_SHARD_PATTERN"], "2024"),
+        ("2021/11/x.html", search.DEFAULTS["SEARCH_SHARD_PATTERN"], "2021"),
+        ("gioi-thieu.html", search.DEFAULTS["SEARCH_SHARD_PATTERN"], "trang"),
+        ("ban-nhap/x.html", search.DEFAULTS["SEARCH_SHARD_PATTERN"], "trang"),
+        ("20245/x.html", search.DEFAULTS["SEARCH_SHARD_PATTERN"], "trang"),  # not a year
+        ("2024.html", search.DEFAULTS["SEARCH_SHARD_PATTERN"], "trang"),
+        ("tin/2024/x.html", search.DEFAULTS["SEARCH_SHARD_PATTERN"], "trang"),  # not first
+        ("2024/03/x.html", None, "trang"),  # no pattern: one shard
+        ("2024/03/x.html", r"(\d{4}/\d{2})/", None),  # "2024/03" is no folder name
+        ("tin-tuc/x.html", r"([^/]+)/", "tin-tuc"),
+        ("2024/03/x.html", r"(\d{4})/(\d{2})/", "2024-03"),  # groups joined with "-"
+        ("2024/03/x.html", r"(\d{3})\d/", "202"),  # decades
+        ("2024/03/x.html", r"(\d{4})/(x)?", "2024"),  # a group that did not match
+        (".git/x.html", r"([^/]+)/", None),  # a shard name is never a dot-folder
+    ],
+)
+def test_shard_of(relative, pattern, expected):
+    if expected is None:
+        with pytest.raises(search.SearchError, match="SEARCH_SHARD_PATTERN"):
+            search.shard_of(relative, pattern, "trang")
+    else:
+        assert search.shard_of(relative, pattern, "trang") == expected
+
+
+def test_shard_of_defaults_are_the_settings_defaults():
+    assert search.shard_of("2024/03/x.html") == "2024"
+    assert search.shard_of("lien-he.html") == "trang"
+
+
+def test_shard_order_is_newest_year_first_then_the_others():
+    names = ["trang", "2021", "2024", "ban-nhap", "2023", "1999"]
+    assert search.shard_order(names) == ["2024", "2023", "2021", "1999", "ban-nhap", "trang"]
+    months = ["2023-12", "khac", "2024-03", "2024-11"]
+    assert search.shard_order(months) == ["2024-11", "2024-03", "2023-12", "khac"]
+
+
+def test_fingerprint_follows_paths_digests_and_language():
     settings = search.search_settings({})
-    pages = [("a.html", b"<p>A</p>"), ("b.html", b"<p>B</p>")]
+    pages = [("a.html", "d1"), ("b.html", "d2")]
     base = search.fingerprint(pages, settings)
     assert search.fingerprint(list(pages), settings) == base
-    assert search.fingerprint([("a.html", b"<p>A!</p>"), pages[1]], settings) != base
-    assert search.fingerprint([("c.html", b"<p>A</p>"), pages[1]], settings) != base
+    assert search.fingerprint([("a.html", "d3"), pages[1]], settings) != base
+    assert search.fingerprint([("c.html", "d1"), pages[1]], settings) != base
     assert search.fingerprint(pages[:1], settings) != base
-    # the same bytes split differently between two pages are another site
-    assert search.fingerprint([("a.html", b"<p>A</p><p>B"), ("b.html", b"</p>")], settings) != (
-        search.fingerprint([("a.html", b"<p>A</p>"), ("b.html", b"<p>B</p>")], settings)
-    )
     other = search.search_settings({"SEARCH_LANGUAGE": "en"})
     assert search.fingerprint(pages, other) != base
+
+
+def test_pages_from_outputs_reads_only_pages_whose_entry_changed(tmp_path):
+    marked, plain = b"<div data-pagefind-body>x</div>", b"<p>list</p>"
+    for name, data in [("2024/a.html", marked), ("2024/b.html", marked), ("index.html", plain),
+                       ("trang.html", marked)]:  # fmt: skip
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    outputs = {
+        "2024/a.html": ["f1", 31, 100],
+        "2024/b.html": ["f2", 31, 100],
+        "index.html": ["f3", 11, 100],
+        "trang.html": [None, None, None],  # e.g. a static file: always read
+        "feeds/x.xml": ["f4", 1, 100],
+        "pagefind/2024/pagefind.js": ["f5", 1, 100],
+    }
+    pages, known, read = search.pages_from_outputs(tmp_path, outputs, "pagefind", {})
+    digest = search.page_digest(marked)
+    assert pages == [("2024/a.html", digest), ("2024/b.html", digest), ("trang.html", digest)]
+    assert read == 4 and set(known) == {"2024/a.html", "2024/b.html", "index.html"}
+    assert known["index.html"] == ["f3", 11, 100, ""]
+
+    # Same entries: the files are not read again (even gone, they are not looked at).
+    (tmp_path / "2024" / "a.html").unlink()
+    (tmp_path / "index.html").unlink()
+    outputs["2024/b.html"] = ["f2b", 31, 200]  # rendered again
+    (tmp_path / "2024" / "b.html").write_bytes(marked.replace(b"x", b"y"))
+    again, known_again, read = search.pages_from_outputs(tmp_path, outputs, "pagefind", known)
+    assert read == 2  # b.html and the page without a fingerprint
+    assert again[0] == pages[0] and again[1] == ("2024/b.html", search.page_digest(
+        marked.replace(b"x", b"y")))  # fmt: skip
+    assert known_again["index.html"] == known["index.html"]
+
+
+def test_shards_manifest_is_stable_json():
+    data = search.shards_manifest([("2024", "vi_1"), ("trang", "vi_2")])
+    assert data == search.shards_manifest([("2024", "vi_1"), ("trang", "vi_2")])
+    shards = [{"path": "2024/", "hash": "vi_1"}, {"path": "trang/", "hash": "vi_2"}]
+    assert json.loads(data) == {"format": 1, "shards": shards}
 
 
 def test_search_settings_defaults_and_overrides():
@@ -81,6 +191,7 @@ def test_search_settings_defaults_and_overrides():
     assert settings["SEARCH_BUNDLE_DIR"] == "tim"
     assert settings["SEARCH_INDEX"] is True
     assert settings["SEARCH_LANGUAGE"] == "vi"
+    assert settings["SEARCH_SHARD_OTHER"] == "trang" and settings["SEARCH_WORKERS"] == 0
     assert settings["CACHE_PATH"] == "/c"
     assert "X" not in settings
 
@@ -101,13 +212,31 @@ def test_pagefind_failure_is_a_clear_error(tmp_path):
 # --- the sample site ------------------------------------------------------------------------
 
 
-def test_bundle_is_written_into_the_output(site):
-    names = ("pagefind.js", "pagefind-worker.js", "pagefind-entry.json", "wasm.unknown.pagefind")
-    for name in names:
-        assert site.exists(f"pagefind/{name}"), name
-    entry = json.loads(site.text("pagefind/pagefind-entry.json"))
-    assert list(entry["languages"]) == ["vi"]
-    assert entry["version"] == search.pagefind_version()
+def test_one_bundle_per_shard_listed_newest_year_first(site):
+    index = site.path("pagefind")
+    assert sorted(p.name for p in index.iterdir()) == [
+        "2021", "2022", "2023", "2024", "shards.json", "trang"
+    ]  # fmt: skip
+    assert shard_list(index) == ["2024", "2023", "2022", "2021", "trang"]
+    listed = json.loads(site.text("pagefind/shards.json"))["shards"]
+    for shard in listed:
+        # a complete Pagefind bundle each
+        for name in ("pagefind.js", "pagefind-worker.js", ENTRY, "wasm.unknown.pagefind"):
+            assert (index / shard["path"] / name).is_file(), (shard, name)
+        entry = json.loads((index / shard["path"] / ENTRY).read_text())
+        assert list(entry["languages"]) == ["vi"]
+        assert entry["version"] == search.pagefind_version()
+        assert shard["hash"] == entry["languages"]["vi"]["hash"]
+        # Pagefind's ready-made UIs are not used by the search page: not published
+        assert not [p for p in (index / shard["path"]).iterdir() if p.name in search.UNUSED_FILES]
+
+
+def test_pages_are_in_the_shard_of_their_year(site, site_fragments):
+    index = site.path("pagefind")
+    for shard in shard_list(index):
+        if shard != "trang":
+            assert all(url.startswith(f"/{shard}/") for url in fragments(index / shard)), shard
+    assert set(fragments(index / "trang")) == {"/gioi-thieu.html", "/lien-he.html"}
 
 
 def test_only_articles_and_pages_are_indexed(site, site_fragments):
@@ -201,67 +330,166 @@ def test_search_page_is_not_in_the_sitemap(site):
     assert "tim-kiem.html" not in site.text("sitemap.xml")
 
 
-# --- small sites: settings, skipping unchanged pages -----------------------------------------
+# --- small sites: settings, shards, skipping unchanged shards ------------------------------
 
 ARTICLE = """Title: {title}
-Date: 2024-03-28 14:00
+Date: {date}
 Category: Xây dựng Đảng
 
 {body}
 """
+PAGE = "Title: Giới thiệu\n\nVăn phòng Huyện ủy là cơ quan tham mưu.\n"
 
 
 def small_site(tmp_path, body="Đảng bộ huyện đã tổ chức hội nghị."):
-    articles = {"2024/a.md": ARTICLE.format(title="Hội nghị Đảng bộ", body=body)}
-    return make_content(tmp_path, articles)
+    articles = {
+        "2024/a.md": ARTICLE.format(title="Hội nghị Đảng bộ", date="2024-03-28 14:00", body=body),
+        "2023/b.md": ARTICLE.format(
+            title="Tổng kết năm",
+            date="2023-12-20 08:00",
+            body="Tổng kết công tác năm của Đảng bộ huyện.",
+        ),  # fmt: skip
+    }
+    return make_content(tmp_path, articles, {"gioi-thieu.md": PAGE})
+
+
+def edit_article(content, body):
+    source = content / "articles" / "2024" / "a.md"
+    text = ARTICLE.format(title="Hội nghị Đảng bộ", date="2024-03-28 14:00", body=body)
+    source.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def runs(monkeypatch):
+    """The IndexResult of every indexing in the builds of a test, and the shards indexed."""
+    results = []
+    update_index = search.update_index
+
+    def spy(*args, **kwargs):
+        results.append(update_index(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(search, "update_index", spy)
+    return results
 
 
 def test_search_index_off_writes_no_bundle(tmp_path):
     built = build_site(tmp_path / "out", content=small_site(tmp_path), SEARCH_INDEX=False)
-    assert not built.exists("pagefind/pagefind.js")
+    assert not built.path("pagefind").exists()
     assert built.exists("tim-kiem.html")
 
 
 def test_other_bundle_folder(tmp_path):
     built = build_site(tmp_path / "out", content=small_site(tmp_path), SEARCH_BUNDLE_DIR="tim")
-    assert built.exists("tim/pagefind.js") and not built.exists("pagefind/pagefind.js")
+    assert built.exists("tim/shards.json") and built.exists("tim/2024/pagefind.js")
+    assert not built.path("pagefind").exists()
     results = built.soup("tim-kiem.html").select_one('[data-module="site-search"]')
     assert results["data-bundle"] == "/tim/"
 
 
-def test_unchanged_pages_are_not_reindexed_and_edits_are(tmp_path):
+def test_shard_settings(tmp_path):
+    content = small_site(tmp_path)
+    one = build_site(tmp_path / "one", content=content, SEARCH_SHARD_PATTERN=None)
+    assert shard_list(one.path("pagefind")) == ["trang"]
+    assert len(fragments(one.path("pagefind/trang"))) == 3
+    other = build_site(tmp_path / "other", content=content, SEARCH_SHARD_OTHER="khac")
+    assert shard_list(other.path("pagefind")) == ["2024", "2023", "khac"]
+
+
+def test_unchanged_shards_are_not_reindexed_and_edits_are(tmp_path, runs):
+    content = small_site(tmp_path)
+    built = build_site(tmp_path / "out", content=content)
+    html = [p for p in built.files(".html") if "pagefind" not in p.parts]
+    assert runs[-1].indexed == ["2024", "2023", "trang"] and runs[-1].read == len(html)
+    index = built.path("pagefind")
+    stale = index / "2024" / "fragment" / "stale.pf_fragment"
+    stale.write_bytes(b"old")
+    manifest = json.loads((index / "shards.json").read_text())["shards"]
+    before = mtimes(index)
+
+    # the pages are read (plain Pelican's way) and found unchanged
+    settings = search.search_settings(built.settings)
+    assert search.update_index(built.output, settings).skipped
+    # a rebuild that renders every page again (a setting changed) but writes the same
+    # bytes: nothing indexed, and only the pages written anew are read
+    build_site(tmp_path / "out", content=content, SUMMARY_MAX_LENGTH=41)
+    assert runs[-1].skipped and 0 < runs[-1].read
+    assert stale.exists()
+
+    # an edit re-indexes its own shard only, into a fresh bundle (Pagefind never removes
+    # old files itself); the pages of the build that are unchanged are not read
+    edit_article(content, "Nội dung đã sửa.")
+    build_site(tmp_path / "out", content=content, SUMMARY_MAX_LENGTH=41)
+    assert runs[-1].indexed == ["2024"]
+    assert 0 < runs[-1].read < len(html)
+    assert not stale.exists()
+    (text,) = [f["content"] for f in fragments(index / "2024").values()]
+    assert compose_d(text) == "Nội dung đã sửa."
+    after = mtimes(index)
+    assert {k: v for k, v in after.items() if not k.startswith(("2024/", "shards"))} == {
+        k: v for k, v in before.items() if not k.startswith(("2024/", "shards"))
+    }
+    changed = json.loads((index / "shards.json").read_text())["shards"]
+    same = [old["hash"] == new["hash"] for old, new in zip(manifest, changed, strict=True)]
+    assert same == [False, True, True]  # 2024, 2023, trang
+    assert search.update_index(built.output, settings).skipped
+
+
+def test_a_deleted_or_replaced_shard_is_rebuilt_even_with_a_fingerprint(tmp_path):
     content = small_site(tmp_path)
     built = build_site(tmp_path / "out", content=content)
     settings = search.search_settings(built.settings)
-    bundle = built.path("pagefind")
-    assert (bundle / "pagefind-entry.json").is_file()
-    stale = bundle / "fragment" / "stale.pf_fragment"
-    stale.write_bytes(b"old")
-
-    assert search.update_index(built.output, settings).skipped
-
-    # a rebuild of the same content writes the same pages: still skipped
-    build_site(tmp_path / "out", content=content)
-    assert stale.exists()
-
-    # an edit re-indexes, into a fresh bundle (Pagefind never removes old files itself)
-    source = content / "articles" / "2024" / "a.md"
-    source.write_text(ARTICLE.format(title="Hội nghị Đảng bộ", body="Nội dung đã sửa."), "utf-8")
-    build_site(tmp_path / "out", content=content)
-    assert not stale.exists()
-    assert (bundle / "pagefind-entry.json").is_file()
-    (content,) = [f["content"] for f in fragments(bundle).values()]
-    assert compose_d(content) == "Nội dung đã sửa."
-    assert search.update_index(built.output, settings).skipped
-
-
-def test_a_deleted_bundle_is_rebuilt_even_with_a_fingerprint(tmp_path):
-    built = build_site(tmp_path / "out", content=small_site(tmp_path))
-    settings = search.search_settings(built.settings)
-    shutil.rmtree(built.path("pagefind"))
+    index = built.path("pagefind")
+    shutil.rmtree(index / "2023")
     result = search.update_index(built.output, settings)
-    assert not result.skipped and result.pages == ["2024/03/hoi-nghi-dang-bo.html"]
-    assert built.exists("pagefind/pagefind-entry.json")
+    assert result.indexed == ["2023"] and result.shards == ["2024", "2023", "trang"]
+    assert result.pages == ["2023/12/tong-ket-nam.html", "2024/03/hoi-nghi-dang-bo.html",
+                            "gioi-thieu.html"]  # fmt: skip
+    assert (index / "2023" / "pagefind-entry.json").is_file()
+
+    # a bundle from an older build put back (e.g. the live site after a failed publish,
+    # while the cache already saw the new one): indexed again
+    old = tree(index / "2024")
+    edit_article(content, "Nội dung đã sửa.")
+    build_site(tmp_path / "out", content=content)
+    new = tree(index / "2024")
+    assert new != old
+    shutil.rmtree(index / "2024")
+    for name, data in old.items():
+        (index / "2024" / name).parent.mkdir(parents=True, exist_ok=True)
+        (index / "2024" / name).write_bytes(data)
+    assert search.update_index(built.output, settings).indexed == ["2024"]
+    assert tree(index / "2024") == new
+
+
+def test_gone_shards_leftovers_and_an_older_layout_are_removed(tmp_path):
+    content = small_site(tmp_path)
+    built = build_site(tmp_path / "out", content=content)
+    index = built.path("pagefind")
+    (index / "pagefind.js").write_bytes(b"// one index for the whole site")  # the old layout
+    (index / "fragment").mkdir()
+    (index / "fragment" / "vi_1.pf_fragment").write_bytes(b"old")
+    (index / ".2024.new-1").mkdir()  # left by a killed build
+    (content / "articles" / "2023" / "b.md").unlink()
+    build_site(tmp_path / "out", content=content)
+    assert sorted(p.name for p in index.iterdir()) == ["2024", "shards.json", "trang"]
+    assert shard_list(index) == ["2024", "trang"]
+    stamps = Path(built.settings["CACHE_PATH"]) / "search" / "shards"
+    assert sorted(p.name for p in stamps.iterdir()) == ["2024.json", "trang.json"]
+
+
+def test_no_marked_page_no_index(tmp_path):
+    content = make_content(tmp_path, {})
+    built = build_site(tmp_path / "out", content=content)
+    assert not built.path("pagefind").exists()
+
+
+def test_same_index_with_plain_pelican_and_one_worker(tmp_path):
+    content = small_site(tmp_path)
+    incremental = build_site(tmp_path / "incremental", content=content)
+    plain = build_site(tmp_path / "plain", content=content, PELICAN_CLASS="pelican.Pelican",
+                       SEARCH_WORKERS=1)  # fmt: skip
+    assert tree(incremental.path("pagefind")) == tree(plain.path("pagefind"))
 
 
 def test_build_logs_no_warning(tmp_path):

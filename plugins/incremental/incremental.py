@@ -25,6 +25,9 @@ its fingerprint (``article.related_posts``), or its template name must be unknow
 The plugin part (``register``) installs the writer, which also works with plain
 ``pelican.Pelican`` (write-if-changed only).
 
+``build_outputs(pelican)`` tells ``finalized`` receivers which files the build wrote or
+kept, with their fingerprints (plugins/search uses it instead of reading the output).
+
 Settings:
     INCREMENTAL_MANIFEST = None   # path of the manifest; default under CACHE_PATH, per output
     INCREMENTAL_WORKERS = 0       # processes for reading uncached files; 0 = one per core
@@ -35,6 +38,7 @@ import multiprocessing
 import os
 import time
 from importlib.metadata import version
+from types import MappingProxyType
 
 from pelican import Pelican, signals
 from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
@@ -68,6 +72,22 @@ _current = None
 
 def current_build():
     return _current
+
+
+def build_outputs(pelican):
+    """The output files of the build that ``pelican`` has just run, for ``finalized``
+    receivers (by then ``current_build()`` is None): a read-only mapping of each output
+    name (relative to the output folder, "/"-separated) to ``[fingerprint, size, mtime_ns]``
+    as this build wrote or kept it. Files the writer did not render (static files) have
+    ``[None, None, None]``; files written by ``finalized`` receivers are not listed. None
+    under plain ``pelican.Pelican``, or when the build did not get to its end.
+
+    Pages with the same fingerprint hold the same bytes (that is what lets the build skip
+    them), so a receiver can tell which pages changed without reading them."""
+    build = getattr(pelican, "incremental_build", None)
+    if build is None or not build.finished:
+        return None
+    return MappingProxyType(build.state.current)
 
 
 # --- what each kind of page shows, beyond its own kwargs -------------------------------
@@ -136,6 +156,7 @@ class Build:
         self.generators = []
         self.deferred = []
         self.defer_rendering = True
+        self.finished = False  # every page and static file written (see finish)
 
     @property
     def content_cache(self):
@@ -304,6 +325,7 @@ class Build:
             logger.info("incremental: removed %d stale files", len(removed))
         self.state.save()  # now: a build failing after this point must not lose it
         self.content_cache.save()
+        self.finished = True
         logger.info(
             "incremental: %d pages rendered, %d files written",
             len(self.state.rendered),
@@ -488,11 +510,13 @@ class IncrementalPelican(Pelican):
         for key, value in DEFAULTS.items():
             self.settings.setdefault(key, value)
         build = Build(self)
+        self.incremental_build = None
         if build.nothing_changed():
             logger.info("incremental: nothing changed since the last build")
             console.print("Done: nothing changed since the last build.")
             return
         _current = build
+        self.incremental_build = build  # for build_outputs(), after the build
         try:
             super().run()
         finally:

@@ -13,9 +13,23 @@ exact-diacritic matching and in the excerpts (theme/static/js/site-search.js tur
 back into đ). The pages themselves are not changed: Pagefind reads prepared copies in a
 temporary folder.
 
-Pagefind cannot update an index, only rebuild it. When the indexed pages are byte for byte
-the same as at the last indexing (a fingerprint kept in ``CACHE_PATH``) and the bundle is
-still there, indexing is skipped.
+Shards. Pagefind cannot update an index, only build a new one. The indexed pages are
+therefore split into shards that rarely change together (``shard_of``): articles by the
+year that starts their output path (``2024/03/x.html`` → ``2024``), every other page
+(Giới thiệu, Liên hệ) in one shard ``trang``. Each shard is a complete Pagefind bundle of
+its own, ``<SEARCH_BUNDLE_DIR>/<shard>/``, and ``<SEARCH_BUNDLE_DIR>/shards.json`` lists
+them, newest year first: the search page loads the first and merges the others (Pagefind's
+``mergeIndex``). A shard is indexed again only when its pages changed (one fingerprint per
+shard in ``CACHE_PATH/search/``, checked against the bundle's ``pagefind-entry.json``), and
+the shards to index are indexed concurrently, ``SEARCH_WORKERS`` Pagefind processes at once.
+Files are written only when their bytes change; shards and files that are no longer
+produced are removed.
+
+Change detection. Under ``plugins.IncrementalPelican`` the plugin neither walks nor reads
+the output: the build lists its output files with their fingerprints
+(``incremental.build_outputs``), and only the pages whose entry differs from the one seen at
+the last indexing (``CACHE_PATH/search/pages.json``) are read. Under plain
+``pelican.Pelican`` every HTML file of the output is read.
 
 The search page itself is Pelican's direct template "search" (theme/templates/search.html),
 written to ``SEARCH_SAVE_AS``; the header form on every page submits to ``SEARCH_URL``.
@@ -24,23 +38,34 @@ Settings:
     SEARCH_INDEX = True               # build the index (False: no index, e.g. quick previews)
     SEARCH_BUNDLE_DIR = "pagefind"    # folder of the index in the output, and its URL path
     SEARCH_LANGUAGE = "vi"            # one index for every page, whatever its lang says
+    SEARCH_SHARD_PATTERN = r"(\\d{4})/"  # matched at the start of a page's output path:
+                                      # its groups, joined with "-", name the page's shard
+                                      # (None: a single shard)
+    SEARCH_SHARD_OTHER = "trang"      # the shard of the pages the pattern does not match
+    SEARCH_WORKERS = 0                # Pagefind processes at once; 0 = one per core
     SEARCH_URL = "tim-kiem.html"      # the search page (add "search" to DIRECT_TEMPLATES)
     SEARCH_SAVE_AS = "tim-kiem.html"
 """
 
+import functools
 import hashlib
+import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pelican import signals
 
+from plugins.incremental.incremental import build_outputs
+from plugins.incremental.state import write_if_changed
 from plugins.vn_text import decompose_d, nfc
 
 logger = logging.getLogger(__name__)
@@ -49,15 +74,30 @@ DEFAULTS = {
     "SEARCH_INDEX": True,
     "SEARCH_BUNDLE_DIR": "pagefind",
     "SEARCH_LANGUAGE": "vi",
+    "SEARCH_SHARD_PATTERN": r"(\d{4})/",
+    "SEARCH_SHARD_OTHER": "trang",
+    "SEARCH_WORKERS": 0,
     "SEARCH_URL": "tim-kiem.html",
     "SEARCH_SAVE_AS": "tim-kiem.html",
 }
 
 # Pages Pagefind should index carry this attribute (and Pagefind skips pages without it).
 BODY_MARKER = b"data-pagefind-body"
-# Bumped whenever the prepared form of a page changes, so old fingerprints stop matching.
-FORMAT_VERSION = "1"
+# Bumped whenever the prepared form of a page or the bundle layout changes, so old
+# fingerprints stop matching.
+FORMAT_VERSION = "2"
 ENTRY_FILE = "pagefind-entry.json"
+SHARDS_FILE = "shards.json"
+# A shard names a folder of the output and a part of its URL: plain ASCII only.
+SHARD_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*\Z")
+# Pagefind's ready-made search UIs: the search page uses its JS API only (pagefind.js,
+# pagefind-worker.js, the WebAssembly, the entry, meta, index chunks and fragments).
+UNUSED_FILES = frozenset({
+    "pagefind-ui.js", "pagefind-ui.css",
+    "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+    "pagefind-component-ui.js", "pagefind-component-ui.css",
+    "pagefind-highlight.js",
+})  # fmt: skip
 
 
 class SearchError(Exception):
@@ -67,10 +107,20 @@ class SearchError(Exception):
 @dataclass
 class IndexResult:
     pages: list = field(default_factory=list)  # relative paths of the indexed pages
-    skipped: bool = False
-    words: int = 0
+    shards: list = field(default_factory=list)  # every shard, in the order of shards.json
+    indexed: list = field(default_factory=list)  # the shards indexed by this run
+    read: int = 0  # pages read (the others were known from the build's outputs)
+    words: int = 0  # words indexed, summed over the shards indexed by this run
     seconds: float = 0.0
-    timings: dict = field(default_factory=dict)  # read, prepare, pagefind (seconds)
+    timings: dict = field(default_factory=dict)  # scan, index (seconds, wall)
+
+    @property
+    def skipped(self):
+        """True when no shard had to be indexed."""
+        return not self.indexed
+
+
+# --- pure helpers -------------------------------------------------------------------------
 
 
 def search_settings(settings):
@@ -86,35 +136,69 @@ def prepare_page(data):
     return decompose_d(nfc(data.decode("utf-8"))).encode("utf-8")
 
 
-def find_pages(output, bundle_dir):
-    """(relative path, bytes) of every HTML page marked for indexing, sorted by path."""
-    output = Path(output)
-    pages = []
-    for directory, subdirs, files in os.walk(output):
-        if Path(directory) == output and bundle_dir in subdirs:
-            subdirs.remove(bundle_dir)
-        subdirs.sort()
-        for name in sorted(files):
-            if not name.endswith(".html"):
-                continue
-            path = Path(directory) / name
-            data = path.read_bytes()
-            if BODY_MARKER in data:
-                pages.append((path.relative_to(output).as_posix(), data))
-    pages.sort()
-    return pages
+def page_digest(data):
+    """SHA-256 of a page's bytes, or "" for a page without ``data-pagefind-body``."""
+    return hashlib.sha256(data).hexdigest() if BODY_MARKER in data else ""
+
+
+def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
+             other=DEFAULTS["SEARCH_SHARD_OTHER"]):  # fmt: skip
+    """The shard of the page at output path ``relative``: the groups of ``pattern`` matched
+    at the start of the path, joined with "-" ("2024/03/x.html" → "2024"), or ``other``
+    ("gioi-thieu.html") when it does not match."""
+    match = re.match(pattern, relative) if pattern else None
+    name = "-".join(g for g in match.groups() if g) if match else other
+    if not name or not SHARD_NAME.match(name):
+        raise SearchError(
+            f"search: {relative}: tên nhóm chỉ mục “{name}” không dùng được làm tên thư mục, "
+            f"hãy sửa SEARCH_SHARD_PATTERN hoặc SEARCH_SHARD_OTHER (a shard name must be "
+            f"letters, digits, - or _)"
+        )
+    return name
+
+
+def shard_order(names):
+    """Shards in the order of shards.json: dated ones (starting with a digit: years) newest
+    first, then the others by name."""
+    dated = sorted((name for name in names if name[:1].isdigit()), reverse=True)
+    return dated + sorted(name for name in names if not name[:1].isdigit())
+
+
+def group_shards(pages, settings):
+    """shard → its (relative, digest) pages, in path order."""
+    shards = {}
+    for relative, digest in sorted(pages):
+        name = shard_of(relative, settings["SEARCH_SHARD_PATTERN"], settings["SEARCH_SHARD_OTHER"])
+        shards.setdefault(name, []).append((relative, digest))
+    return shards
 
 
 def fingerprint(pages, settings):
-    """SHA-256 of the pages (paths and bytes) and of what else shapes the index."""
+    """SHA-256 of a shard's pages (paths and digests of their bytes) and of what else shapes
+    its index."""
     digest = hashlib.sha256()
     for part in (FORMAT_VERSION, pagefind_version(), settings["SEARCH_LANGUAGE"]):
         digest.update(part.encode("utf-8") + b"\0")
-    for relative, data in pages:
-        digest.update(relative.encode("utf-8") + b"\0")
-        digest.update(len(data).to_bytes(8, "big"))
-        digest.update(data)
+    for relative, page in pages:
+        digest.update(f"{relative}\0{page}\n".encode())
     return digest.hexdigest()
+
+
+def shards_manifest(shards):
+    """The bytes of shards.json: ``shards`` is [(name, index hash)] in order. The hash
+    (Pagefind's, from the shard's pagefind-entry.json) changes with the shard's index, so
+    the browser may cache a shard's entry file under it."""
+    data = {"format": 1, "shards": [{"path": f"{name}/", "hash": tag} for name, tag in shards]}
+    return (json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n").encode()
+
+
+def indexed_word_count(log):
+    """The "Indexed N words" figure of Pagefind's log (0 when absent)."""
+    for line in log.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "Indexed" and parts[2] == "words":
+            return int(parts[1])
+    return 0
 
 
 def pagefind_version():
@@ -126,17 +210,85 @@ def pagefind_version():
         return "unknown"
 
 
-def write_prepared(folder, pages):
-    for relative, data in pages:
+# --- finding the pages ----------------------------------------------------------------------
+
+
+def find_pages(output, bundle_dir):
+    """(relative path, digest) of every HTML page of ``output`` marked for indexing, sorted
+    by path, and the number of HTML files read: all of them (plain ``pelican.Pelican``)."""
+    output = Path(output)
+    pages, read = [], 0
+    for directory, subdirs, files in os.walk(output):
+        if Path(directory) == output and bundle_dir in subdirs:
+            subdirs.remove(bundle_dir)
+        subdirs.sort()
+        for name in sorted(files):
+            if not name.endswith(".html"):
+                continue
+            path = Path(directory) / name
+            digest = page_digest(path.read_bytes())
+            read += 1
+            if digest:
+                pages.append((path.relative_to(output).as_posix(), digest))
+    pages.sort()
+    return pages, read
+
+
+def pages_from_outputs(output, outputs, bundle_dir, known):
+    """The marked pages among the build's ``outputs`` (``incremental.build_outputs``), as
+    (relative path, digest) sorted by path, and the new ``known`` map.
+
+    ``known`` maps each page to its build entry ([fingerprint, size, mtime_ns]) as last
+    seen, plus its digest: a page with the same entry now is the same file (the build
+    rewrites a page whenever its fingerprint changed or its file was touched), so it is not
+    read again. The others (new, rendered again, or without a fingerprint) are read."""
+    pages, seen, read = [], {}, 0
+    prefix = bundle_dir.rstrip("/") + "/"
+    for name, entry in outputs.items():
+        if not name.endswith(".html") or name.startswith(prefix):
+            continue
+        entry = list(entry)
+        cached = known.get(name)
+        if entry[0] is not None and cached is not None and cached[:3] == entry:
+            digest = cached[3]
+        else:
+            digest = page_digest((Path(output) / name).read_bytes())
+            read += 1
+        if entry[0] is not None:
+            seen[name] = [*entry, digest]
+        if digest:
+            pages.append((name, digest))
+    pages.sort()
+    return pages, seen, read
+
+
+# --- writing the bundles ----------------------------------------------------------------------
+
+
+def write_prepared(folder, output, pages):
+    for relative, _ in pages:
         target = Path(folder) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(prepare_page(data))
+        target.write_bytes(prepare_page((Path(output) / relative).read_bytes()))
+
+
+@functools.cache
+def pagefind_command():
+    """The Pagefind binary of the ``pagefind[extended]`` wheel, found as ``python -m pagefind``
+    finds it but run directly: one Python start-up less per shard."""
+    try:
+        from pagefind.service import get_executable
+
+        executable = get_executable()
+    except ImportError:
+        executable = None
+    return [str(executable)] if executable else [sys.executable, "-m", "pagefind"]
 
 
 def run_pagefind(site, bundle, language):
     """Index the HTML files of ``site`` into ``bundle`` with Pagefind's CLI; return its log."""
     command = [
-        sys.executable, "-m", "pagefind",
+        *pagefind_command(),
         "--site", str(site),
         "--output-path", str(bundle),
         "--force-language", language,
@@ -150,24 +302,14 @@ def run_pagefind(site, bundle, language):
     return result.stdout
 
 
-def indexed_word_count(log):
-    """The "Indexed N words" figure of Pagefind's log (0 when absent)."""
-    for line in log.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == "Indexed" and parts[2] == "words":
-            return int(parts[1])
-    return 0
-
-
-def replace_folder(new, target):
-    """Make ``target`` hold exactly the files of ``new``: files whose bytes are unchanged are
-    left alone (their mtime kept, so an upload sends only what changed), changed ones are
-    replaced atomically, and files Pagefind no longer produces (stale chunks) are removed."""
-    from plugins.incremental.state import write_if_changed
-
+def replace_folder(new, target, skip=frozenset()):
+    """Make ``target`` hold exactly the files of ``new`` (but those named in ``skip``):
+    files whose bytes are unchanged are left alone (their mtime kept, so an upload sends only
+    what changed), changed ones are replaced atomically, and files no longer produced (stale
+    chunks) are removed."""
     new, target = Path(new), Path(target)
     wanted = set()
-    for path in sorted(p for p in new.rglob("*") if p.is_file()):
+    for path in sorted(p for p in new.rglob("*") if p.is_file() and p.name not in skip):
         relative = path.relative_to(new)
         wanted.add(relative)
         write_if_changed(str(target / relative), path.read_bytes())
@@ -179,42 +321,154 @@ def replace_folder(new, target):
                 path.rmdir()
 
 
-def update_index(output, settings):
-    """Index the marked pages of ``output`` unless they are unchanged since the last run."""
+def index_shard(output, pages, bundle, settings, work_root):
+    """Index one shard's ``pages`` into the bundle folder ``bundle``; return Pagefind's log.
+
+    Pagefind writes a new bundle next to ``bundle`` (a dot-folder, never a shard name): a
+    new shard is then renamed into place, an existing one updated file by file."""
+    new = bundle.parent / f".{bundle.name}.new-{os.getpid()}"
+    shutil.rmtree(new, ignore_errors=True)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"work-{bundle.name}-", dir=work_root) as work:
+            site = Path(work) / "site"
+            site.mkdir()
+            write_prepared(site, output, pages)
+            log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"])
+        if bundle.exists():
+            replace_folder(new, bundle, skip=UNUSED_FILES)
+        else:
+            for name in UNUSED_FILES:
+                (new / name).unlink(missing_ok=True)
+            new.rename(bundle)
+    finally:
+        shutil.rmtree(new, ignore_errors=True)
+    return log
+
+
+class Stamps:
+    """What the last indexing of each shard was made from (``CACHE_PATH/search/shards/``):
+    the shard's fingerprint and the digest of the pagefind-entry.json it produced. A shard is
+    current when both still match: the entry names the index by a hash of its content, so a
+    bundle replaced from elsewhere (a failed publish, a copy) is indexed again."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    def path(self, shard):
+        return self.folder / f"{shard}.json"
+
+    def current(self, shard, fingerprint_, bundle):
+        try:
+            stamp = json.loads(self.path(shard).read_text(encoding="utf-8"))
+            entry = (bundle / ENTRY_FILE).read_bytes()
+        except (OSError, ValueError):
+            return False
+        return stamp == {"fingerprint": fingerprint_, "entry": hashlib.sha256(entry).hexdigest()}
+
+    def save(self, shard, fingerprint_, bundle):
+        entry = hashlib.sha256((bundle / ENTRY_FILE).read_bytes()).hexdigest()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = {"entry": entry, "fingerprint": fingerprint_}
+        write_if_changed(str(self.path(shard)), json.dumps(stamp, sort_keys=True).encode())
+
+    def keep_only(self, shards):
+        if self.folder.is_dir():
+            for path in self.folder.glob("*.json"):
+                if path.stem not in shards:
+                    path.unlink()
+
+
+def load_known(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("format") == FORMAT_VERSION:
+            return data["pages"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return {}
+
+
+def save_known(path, pages):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = json.dumps({"format": FORMAT_VERSION, "pages": pages}, separators=(",", ":"))
+    write_if_changed(str(path), data.encode())
+
+
+def workers(settings):
+    return settings["SEARCH_WORKERS"] or os.cpu_count() or 1
+
+
+def update_index(output, settings, outputs=None):
+    """Index the shards of ``output`` whose pages changed since their last indexing.
+
+    ``outputs``: the build's output files (``incremental.build_outputs``); without them
+    every HTML file of ``output`` is read."""
     started = time.perf_counter()
     output = Path(output)
     bundle = output / settings["SEARCH_BUNDLE_DIR"]
-    pages = find_pages(output, settings["SEARCH_BUNDLE_DIR"])
-    result = IndexResult(pages=[relative for relative, _ in pages])
     state = Path(settings["CACHE_PATH"]) / "search"
-    stamp = state / "fingerprint"
-    current = fingerprint(pages, settings)
-    result.timings["read"] = time.perf_counter() - started
-    if (bundle / ENTRY_FILE).is_file() and stamp.is_file() and stamp.read_text() == current:
-        result.skipped = True
-        result.seconds = time.perf_counter() - started
-        return result
-    state.mkdir(parents=True, exist_ok=True)
+    stamps = Stamps(state / "shards")
+    if outputs is None:
+        pages, read = find_pages(output, settings["SEARCH_BUNDLE_DIR"])
+    else:
+        known_path = state / "pages.json"
+        known = load_known(known_path)
+        pages, seen, read = pages_from_outputs(
+            output, outputs, settings["SEARCH_BUNDLE_DIR"], known
+        )
+        if seen != known:
+            save_known(known_path, seen)
+    shards = group_shards(pages, settings)
+    order = shard_order(shards)
+    result = IndexResult(pages=[relative for relative, _ in pages], shards=order, read=read)
+    result.timings["scan"] = time.perf_counter() - started
+
     if not pages:
         # A new site with nothing published yet: no index (the search page says so).
         logger.info("search: no page marked data-pagefind-body, no index")
         shutil.rmtree(bundle, ignore_errors=True)
-        stamp.write_text(current)
-        result.skipped = True
+        stamps.keep_only(())
         result.seconds = time.perf_counter() - started
         return result
-    with tempfile.TemporaryDirectory(prefix="work-", dir=state) as work:
-        site = Path(work) / "site"
-        site.mkdir()
-        write_prepared(site, pages)
-        result.timings["prepare"] = time.perf_counter() - started - result.timings["read"]
-        log = run_pagefind(site, Path(work) / "bundle", settings["SEARCH_LANGUAGE"])
-        replace_folder(Path(work) / "bundle", bundle)
-    result.words = indexed_word_count(log)
-    stamp.write_text(current)
+
+    fingerprints = {name: fingerprint(shards[name], settings) for name in order}
+    todo = [name for name in order
+            if not stamps.current(name, fingerprints[name], bundle / name)]  # fmt: skip
+    if todo:
+        state.mkdir(parents=True, exist_ok=True)
+        # The largest shards first: the pool then ends with the small ones.
+        todo.sort(key=lambda name: -len(shards[name]))
+        with ThreadPoolExecutor(max_workers=min(workers(settings), len(todo))) as pool:
+            logs = {
+                name: pool.submit(index_shard, output, shards[name], bundle / name, settings, state)
+                for name in todo
+            }
+            for name in todo:
+                result.words += indexed_word_count(logs[name].result())
+                stamps.save(name, fingerprints[name], bundle / name)
+        result.indexed = shard_order(todo)
+
+    # Only the shards and shards.json: remove gone shards and anything else (an older layout).
+    for path in sorted(bundle.iterdir()):
+        if path.is_dir() and path.name not in shards:
+            shutil.rmtree(path)
+        elif path.is_file() and path.name != SHARDS_FILE:
+            path.unlink()
+    stamps.keep_only(shards)
+    language = settings["SEARCH_LANGUAGE"]
+    listed = []
+    for name in order:
+        entry = json.loads((bundle / name / ENTRY_FILE).read_text(encoding="utf-8"))
+        listed.append((name, entry["languages"][language]["hash"]))
+    write_if_changed(str(bundle / SHARDS_FILE), shards_manifest(listed))
+
     result.seconds = time.perf_counter() - started
-    result.timings["pagefind"] = result.seconds - result.timings["read"] - result.timings["prepare"]
+    result.timings["index"] = result.seconds - result.timings["scan"]
     return result
+
+
+# --- signal receivers -------------------------------------------------------------------------
 
 
 def set_default_settings(pelican):
@@ -227,15 +481,17 @@ def index_site(pelican):
     if not settings["SEARCH_INDEX"]:
         logger.info("search: SEARCH_INDEX is off, no search index written")
         return
-    result = update_index(pelican.output_path, settings)
+    result = update_index(pelican.output_path, settings, build_outputs(pelican))
     if result.skipped:
         logger.info(
-            "search: %d pages unchanged, index kept (%.2f s)", len(result.pages), result.seconds
-        )
+            "search: %d pages in %d shards unchanged, index kept (%d pages read, %.2f s)",
+            len(result.pages), len(result.shards), result.read, result.seconds,
+        )  # fmt: skip
     else:
         logger.info(
-            "search: indexed %d pages, %d words, in %.2f s (Pagefind %.2f s)",
-            len(result.pages), result.words, result.seconds, result.timings["pagefind"],
+            "search: indexed %d of %d shards (%s), %d pages in all, in %.2f s",
+            len(result.indexed), len(result.shards), ", ".join(result.indexed),
+            len(result.pages), result.seconds,
         )  # fmt: skip
 
 

@@ -219,11 +219,37 @@ def test_without_javascript_the_form_stays_and_a_note_explains(browser, server):
         context.close()
 
 
-def test_missing_index_gives_a_message_not_a_blank_page(page, server):
-    page.route("**/pagefind/pagefind.js", lambda route: route.fulfill(status=404))
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "pagefind/shards.json",  # no index at all
+        "pagefind/2024/pagefind.js",  # the first shard's script
+        "pagefind/2024/pagefind-entry.json*",  # the first shard (Pagefind would wait forever)
+        "pagefind/2021/pagefind-entry.json*",  # a merged shard
+    ],
+    ids=["manifest", "script", "first-shard", "merged-shard"],
+)
+def test_missing_index_gives_a_message_not_a_blank_page(page, server, missing):
+    page.route(f"**/{missing}", lambda route: route.fulfill(status=404))
     page.goto(f"{server}/tim-kiem.html?q=dang+vien")
     status = page.locator(".search-results__status")
     page.wait_for_function(
         "document.querySelector('.search-results__status').textContent.startsWith('Chưa tải')"
     )
     assert "Vui lòng thử lại sau" in status.inner_text()
+    assert page.locator(".search-result").count() == 0
+
+
+def test_results_come_from_every_shard(page, server):
+    """The index is one Pagefind bundle per year (+ one for the pages), merged in the browser."""
+    shards = page.request.get(f"{server}/pagefind/shards.json").json()["shards"]
+    assert [s["path"] for s in shards] == ["2024/", "2023/", "2022/", "2021/", "trang/"]
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    links = search(page, server, "Gia Loc")
+    years = {link.split("/")[1] for link in links}
+    assert len(years) >= 2, links
+    for shard in shards:  # every shard's entry, cached under its index hash
+        assert any(f"/pagefind/{shard['path']}pagefind-entry.json?ts={shard['hash']}" in url
+                   for url in fetched), shard  # fmt: skip
+    assert search(page, server, "chức năng nhiệm vụ văn phòng")[0] == "/gioi-thieu.html"

@@ -6,6 +6,11 @@
      Pagefind's own folding makes "dang vien" find "đảng viên";
    - a query with diacritics is searched twice, exact diacritics first: "đang" lists pages
      with "đang" before pages that only have "đảng".
+   The index is split into shards (one Pagefind bundle per year, plus one for the other
+   pages), listed in <bundle>/shards.json: the first shard's pagefind.js is loaded and the
+   other shards are merged into it (Pagefind's mergeIndex). Pagefind's options() reaches the
+   first shard only, so the exact-diacritics search gets an instance of its own, with the
+   option given to every shard as it is merged.
    Without JavaScript the page keeps its form and a <noscript> note. */
 (function () {
   "use strict";
@@ -30,16 +35,44 @@
     return merged;
   }
 
-  async function runSearch(pagefind, query) {
+  // The shards of the index, from shards.json: [{url, hash}], the first one to load first.
+  async function loadShards(bundle) {
+    var base = new URL(bundle, window.location.href);
+    var response = await fetch(new URL("shards.json", base), { cache: "no-cache" });
+    if (!response.ok) throw new Error("shards.json: HTTP " + response.status);
+    var shards = (await response.json()).shards;
+    if (!shards || !shards.length) throw new Error("shards.json: no shard");
+    return shards.map(function (shard) {
+      return { url: new URL(shard.path, base).href, hash: shard.hash };
+    });
+  }
+
+  // One Pagefind instance over every shard. The shard's hash (it changes with its index)
+  // lets the browser cache the shard's entry file instead of fetching it on every search.
+  async function openIndex(pagefind, shards, exact) {
+    function options(shard) {
+      return { exactDiacritics: exact, metaCacheTag: shard.hash };
+    }
+    var index = pagefind.createInstance(
+      Object.assign({ basePath: shards[0].url }, options(shards[0]))
+    );
+    // An empty search waits for the first shard and throws if it failed to load
+    // (mergeIndex would wait for it forever).
+    await index.search("");
+    await Promise.all(shards.slice(1).map(function (shard) {
+      return index.mergeIndex(shard.url, options(shard));
+    }));
+    return index;
+  }
+
+  async function runSearch(pagefind, shards, query) {
     var term = window.VnFold.decomposeD(query);
-    await pagefind.options({ exactDiacritics: false });
-    var all = await pagefind.search(term);
+    var all = await (await openIndex(pagefind, shards, false)).search(term);
     if (!window.VnFold.hasDiacritics(query)) {
       return all.results;
     }
-    await pagefind.options({ exactDiacritics: true });
-    var exact = await pagefind.search(term);
-    await pagefind.options({ exactDiacritics: false });
+    // After the first search: the shards' files are in the browser's cache by now.
+    var exact = await (await openIndex(pagefind, shards, true)).search(term);
     return mergeTiers(exact.results, all.results);
   }
 
@@ -143,9 +176,10 @@
       showMore(true).catch(failed);
     });
 
-    import(root.getAttribute("data-bundle") + "pagefind.js")
-      .then(function (pagefind) {
-        return runSearch(pagefind, query);
+    loadShards(root.getAttribute("data-bundle"))
+      .then(async function (shards) {
+        var pagefind = await import(shards[0].url + "pagefind.js");
+        return runSearch(pagefind, shards, query);
       })
       .then(function (found) {
         results = found;
