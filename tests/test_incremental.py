@@ -2,6 +2,7 @@
 cold build of the same tree, and files whose bytes did not change keep their mtime."""
 
 import hashlib
+import os
 import shutil
 from datetime import datetime, timedelta
 
@@ -203,3 +204,31 @@ def test_build_outputs_lists_what_the_build_wrote_or_kept(tmp_path, project,
 
     build(tmp_path, "plain", content, theme, PELICAN_CLASS="pelican.Pelican")
     assert outputs_at_finalized[-1] is None
+
+
+def test_file_keys_are_remembered_between_builds_and_never_miss_an_edit(tmp_path):
+    from plugins.incremental.fingerprint import file_digest
+    from plugins.incremental.readers import FileKeys
+
+    source = tmp_path / "bai.md"
+    source.write_bytes(b"Title: A\n\nnoi dung 1\n")
+    memo = tmp_path / "cache" / "file-keys.marshal"
+    first = FileKeys(str(memo))
+    assert first.key(str(source)) == file_digest(source.read_bytes())
+    first.save()
+    # A new build trusts the memo for an untouched file: it does not read it again.
+    second = FileKeys(str(memo))
+    assert str(source) in second.memo
+    second.key(str(source))
+    assert not second.changed
+    # Same size, mtime put back: the ctime still tells the edit.
+    stat = source.stat()
+    source.write_bytes(b"Title: A\n\nnoi dung 2\n")
+    os.utime(source, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    third = FileKeys(str(memo))
+    assert third.key(str(source)) == file_digest(b"Title: A\n\nnoi dung 2\n")
+    assert third.changed
+    # Files no longer asked for are forgotten.
+    third.used.clear()
+    third.save()
+    assert FileKeys(str(memo)).memo == {}

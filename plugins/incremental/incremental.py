@@ -140,7 +140,7 @@ class Build:
                                    version("markdown"))  # fmt: skip
         self._cache_root = cache_root
         self._content_cache = None
-        self.file_keys = FileKeys()
+        self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
             cache_root, f"manifest-{digest(os.path.abspath(pelican.output_path))[:12]}.json"
         )
@@ -253,6 +253,9 @@ class Build:
 
     def digest_value(self, value):
         """A string standing for ``value`` in a fingerprint."""
+        known = self._digests.get(id(value))  # articles and pages, listed many times
+        if known is not None and known[0] is value:
+            return known[1]
         if hasattr(value, "_content") and hasattr(value, "source_path"):
             return self.content_digest(value)
         if hasattr(value, "slug") and hasattr(value, "settings") and hasattr(value, "name"):
@@ -262,7 +265,7 @@ class Build:
                 self._wrappers[id(value)] = known
             return known[1]
         if isinstance(value, (list, tuple)):
-            return "[" + "\x1e".join(self.digest_value(v) for v in value) + "]"
+            return "[" + "\x1e".join(map(self.digest_value, value)) + "]"
         if isinstance(value, dict):
             return "{" + "\x1e".join(f"{k}\x1d{self.digest_value(v)}"
                                       for k, v in sorted(value.items(), key=str)) + "}"  # fmt: skip
@@ -325,6 +328,7 @@ class Build:
             logger.info("incremental: removed %d stale files", len(removed))
         self.state.save()  # now: a build failing after this point must not lose it
         self.content_cache.save()
+        self.file_keys.save()
         self.finished = True
         logger.info(
             "incremental: %d pages rendered, %d files written",

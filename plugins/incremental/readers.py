@@ -73,15 +73,33 @@ class ContentCache:
 
 
 class FileKeys:
-    """SHA-1 of content files, remembered by (size, mtime) so unchanged files are read once."""
+    """SHA-1 of content files, remembered by their stat so unchanged files are not read.
 
-    def __init__(self):
+    The memo is kept between builds (``path``): a file whose size, mtime, ctime and inode
+    are those of the last build is not read again. Any write to a file changes its ctime,
+    which no tool can set back, so an edit is never missed, even one that keeps the size
+    and restores the mtime."""
+
+    FORMAT = 1
+
+    def __init__(self, path=None):
+        self.path = path
         self.memo = {}
-        self.data = {}
+        self.used = set()
+        self.changed = False
+        if path:
+            try:
+                with open(path, "rb") as handle:
+                    version, memo = marshal.load(handle)
+                if version == self.FORMAT and isinstance(memo, dict):
+                    self.memo = memo
+            except (OSError, EOFError, ValueError, TypeError):
+                self.memo = {}
 
     def key(self, path):
+        self.used.add(path)
         stat = os.stat(path)
-        stamp = (stat.st_size, stat.st_mtime_ns)
+        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
         known = self.memo.get(path)
         if known and known[0] == stamp:
             return known[1]
@@ -89,7 +107,22 @@ class FileKeys:
             data = handle.read()
         key = file_digest(data)
         self.memo[path] = (stamp, key)
+        self.changed = True
         return key
+
+    def save(self):
+        """Write the memo of the files this build asked for, atomically."""
+        if not self.path:
+            return
+        memo = {p: v for p, v in self.memo.items() if p in self.used}
+        if not self.changed and len(memo) == len(self.memo):
+            return
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        temporary = f"{self.path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as handle:
+            marshal.dump((self.FORMAT, memo), handle)
+        os.replace(temporary, self.path)
+        self.memo, self.changed = memo, False
 
 
 _FIELDS = {}
