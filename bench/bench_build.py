@@ -8,7 +8,8 @@ build in a fresh process:
 - ours, no change: the same build again;
 - ours, one edit: one article's body edited (a recent one, then an old one);
 - stock Pelican 4.12, cold: its default theme, no plugins, the same Markdown files;
-- stock Pelican, one edit, with its content cache on (``CACHE_CONTENT``/``LOAD_CONTENT_CACHE``).
+- stock Pelican, one edit, with its content cache on (``CACHE_CONTENT``/``LOAD_CONTENT_CACHE``);
+- ``make check`` (lint every file, no build) on the same corpus, imports included.
 
 Printed: wall seconds, CPU seconds (the build process and its workers), peak resident
 memory (the build process; the largest worker), and ratios to stock Pelican in the same run.
@@ -39,6 +40,24 @@ from tools.publish import pelican_class
 settings = read_settings("pelicanconf.py", override={override})
 started = time.perf_counter()
 pelican_class(settings)(settings).run()
+wall = time.perf_counter() - started
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+      me.ru_maxrss, kids.ru_maxrss)
+"""
+
+# `make check` on the same corpus: imports included, as a staff member would wait for it.
+CHECK = """
+import os, resource, sys, time
+started = time.perf_counter()
+sys.path.insert(0, {root!r})
+os.chdir({root!r})
+from pelican.settings import read_settings
+from plugins.content_check.content_check import check_tree
+from plugins.content_check.rules import ERROR
+settings = read_settings("pelicanconf.py", override={override})
+reports, problems = check_tree(settings)
+assert len(reports) > 0 and not any(p.level == ERROR for p in problems), problems[:3]
 wall = time.perf_counter() - started
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
@@ -120,6 +139,8 @@ def bench_size(size, search, with_stock=True):
     stock_cached = dict(stock, CACHE_CONTENT=True, LOAD_CONTENT_CACHE=True,
                         OUTPUT_PATH=str(work / "stock-cached-output"))  # fmt: skip
     figures = {}
+    figures["make check (no build)"] = run(CHECK, {"PATH": str(folder),
+                                                   "SITE_CATEGORIES": categories})
     figures["ours cold"] = run(OURS, ours)
     figures["ours no change"] = run(OURS, ours)
     edited = edit_article(folder, "recent")
