@@ -157,7 +157,9 @@ def expand_url(content, key, klass):
             value = pattern.format(
                 slug=getattr(content, "slug", ""),
                 lang=getattr(content, "lang", "en"),
-                date=datetime.datetime(*date.timetuple()[:6]) if date else date,
+                # Naive, same fields (timetuple() would ask the time zone for each call).
+                date=datetime.datetime(date.year, date.month, date.day, date.hour, date.minute,
+                                       date.second, date.microsecond) if date else date,
                 author=content.author.slug if hasattr(content, "author") else "",
                 category=content.category.slug if hasattr(content, "category") else "",
             )
