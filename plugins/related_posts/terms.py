@@ -17,6 +17,7 @@ import html
 import os
 import re
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -394,16 +395,29 @@ class VectorCache:
         for key, text in zip(keys, texts, strict=True):
             if key not in self.docs and key not in missing:
                 missing[key] = text
-        batch = []
-        size = 0
+        batches, batch, size = [], [], 0
         for item in missing.items():
             batch.append(item)
             size += len(item[1])
             if size >= chunk_chars:
-                self._add(batch)
+                batches.append(batch)
                 batch, size = [], 0
         if batch:
-            self._add(batch)
+            batches.append(batch)
+        if len(batches) < 2:
+            for batch in batches:
+                self._add(batch, tokenize([text for _, text in batch]))
+            return keys, [self.docs[key] for key in keys]
+        # A thread tokenises the next batch while this one is added to the vocabulary (numpy
+        # releases the GIL in its sorts and sums, so two cores work). Batches are added in
+        # order, so ids and results are the same as one batch after the other.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            ahead = pool.submit(tokenize, [text for _, text in batches[0]])
+            for number, batch in enumerate(batches):
+                tokens = ahead.result()
+                if number + 1 < len(batches):
+                    ahead = pool.submit(tokenize, [text for _, text in batches[number + 1]])
+                self._add(batch, tokens)
         return keys, [self.docs[key] for key in keys]
 
     def _syllable_ids(self, hashes, starts, ends, big):
@@ -459,8 +473,9 @@ class VectorCache:
                 + np.uint64(1)
             )
 
-    def _add(self, items):
-        hashes, starts, ends, text_of_token, big = tokenize([text for _, text in items])
+    def _add(self, items, tokens):
+        """Count the terms of ``items`` ((key, text) pairs) from their ``tokenize`` output."""
+        hashes, starts, ends, text_of_token, big = tokens
         ids = self._syllable_ids(hashes, starts, ends, big) + 1  # 0: a break
         single = ids > 0
         # Neighbouring syllables of one text (texts are separated by a break token).
