@@ -121,6 +121,18 @@ def test_fast_tokeniser_counts_the_same_terms_as_the_reference(texts):
     assert cached_counts(cache, texts) == [term_counts(text) for text in texts]
 
 
+def test_many_batches_tokenised_ahead_in_a_thread_count_the_same_terms():
+    texts = labelled_texts() + ODD_TEXTS
+    many = VectorCache()
+    _, vectors = many.counts_for(texts, chunk_chars=500)  # dozens of batches, in a thread
+    assert many.added == len(set(texts))
+    batched = [
+        {many.term_text(t): int(c) for t, c in zip(terms.tolist(), counts.tolist(), strict=True)}
+        for terms, counts in vectors
+    ]
+    assert batched == cached_counts(VectorCache(), texts) == [term_counts(t) for t in texts]
+
+
 def test_lower_case_by_table_unless_a_character_needs_str_lower():
     def codes(text):
         return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
