@@ -232,3 +232,32 @@ def test_file_keys_are_remembered_between_builds_and_never_miss_an_edit(tmp_path
     third.used.clear()
     third.save()
     assert FileKeys(str(memo)).memo == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{root}/articles/2024/bai.md",
+        "{root}/articles/../pages/gioi-thieu.md",
+        "{root}/articles/./2024/bai.md",
+        "{root}//articles/bai.md",
+        "{root}/.hidden/bai.md",
+        "{root}-other/bai.md",
+        "articles/2024/bai.md",
+        "/elsewhere/bai.md",
+    ],
+)
+def test_relative_source_path_is_pelicans(tmp_path, source):
+    from pelican.contents import Content
+
+    from plugins.incremental.readers import relative_source_path
+
+    class Item:
+        pass
+
+    item = Item()
+    item.settings = {"PATH": str(tmp_path / "content")}
+    item.source_path = source.format(root=tmp_path / "content")
+    expected = Content.get_relative_source_path(item)
+    assert relative_source_path(item) == expected
+    assert relative_source_path(item) == expected  # remembered

@@ -413,6 +413,61 @@ def test_cold_and_warm_cache_builds_are_byte_identical(labelled_site):
         assert cold.path(page).read_bytes() == warm.path(page).read_bytes(), page
 
 
+def test_remembered_text_keys_give_the_lists_of_a_cold_build(tmp_path):
+    """After an edit, unchanged articles are found in the cache by their remembered text
+    key (their text is not extracted); the lists equal those computed with no cache."""
+    texts = labelled_texts()
+
+    class Item:
+        def __init__(self, number, text):
+            self.slug = f"bai-{number:02d}"
+            self.title = f"Bài {number}"
+            self._content = f"<p>{text}</p>"
+            self.date = datetime(2024, 1, 1 + number % 28, 8, 0, tzinfo=VIETNAM_TZ)
+            self.category = CATEGORY
+            self.tags = []
+            self.metadata = {}
+            self.source_path = f"/content/{self.slug}.md"
+
+        def get_relative_source_path(self):
+            return f"{self.slug}.md"
+
+    class Generator:
+        def __init__(self, items, cache):
+            self.articles, self.drafts, self.hidden_articles = items, [], []
+            self.settings = {"CACHE_PATH": str(cache)}
+
+    def lists(items, cache):
+        generator = Generator(items, cache)
+        plugin.set_related_posts(generator)
+        return [[other.slug for other in item.related_posts] for item in items]
+
+    items = [Item(n, text) for n, text in enumerate(texts)]
+    lists(items, tmp_path / "cache")  # fills the caches
+    assert (tmp_path / "cache" / plugin.TEXT_KEYS_FILE).is_file()
+    edited = [Item(n, text) for n, text in enumerate(texts)]
+    edited[3]._content = edited[17]._content  # article 3 now tells article 17's story
+    extracted = []
+    original = plugin.article_record
+
+    def record(article, published, known_key=None):
+        if known_key is None:
+            extracted.append(article.slug)
+        return original(article, published, known_key)
+
+    plugin.article_record = record
+    try:
+        warm = lists(edited, tmp_path / "cache")
+    finally:
+        plugin.article_record = original
+    assert extracted == ["bai-03"]
+    fresh = [Item(n, text) for n, text in enumerate(texts)]
+    fresh[3]._content = fresh[17]._content
+    cold = lists(fresh, tmp_path / "fresh")
+    assert warm == cold
+    assert "bai-17" in warm[3][:1]
+
+
 # --- Small sites built with Pelican ----------------------------------------------------------
 
 

@@ -374,6 +374,17 @@ class _CachedReading:
             memo[key] = super().get_files(paths, exclude=exclude, extensions=extensions)
         return set(memo[key])
 
+    # Pelican's own generator cache (CACHE_CONTENT, off here: our reader cache replaces it)
+    # still stats every file twice per build; skip it when it holds nothing.
+    def get_cached_data(self, filename, default=None):
+        if not self._cache_data_policy and not self._cache:
+            return default
+        return super().get_cached_data(filename, default)
+
+    def cache_data(self, filename, data):
+        if self._cache_data_policy:
+            super().cache_data(filename, data)
+
     def _use_cached_readers(self):
         build = current_build()
         if build is not None:

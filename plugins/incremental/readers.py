@@ -154,12 +154,13 @@ def expand_url(content, key, klass):
         pattern = str(content.settings[f"{klass}_{key}".upper()])
         if _fields_of(pattern) <= _FAST_FIELDS and "%z" not in pattern and "%Z" not in pattern:
             date = getattr(content, "date", None)
+            if date:  # naive, same fields (timetuple() would ask the time zone at each call)
+                date = datetime.datetime(date.year, date.month, date.day, date.hour,
+                                         date.minute, date.second, date.microsecond)  # fmt: skip
             value = pattern.format(
                 slug=getattr(content, "slug", ""),
                 lang=getattr(content, "lang", "en"),
-                # Naive, same fields (timetuple() would ask the time zone for each call).
-                date=datetime.datetime(date.year, date.month, date.day, date.hour, date.minute,
-                                       date.second, date.microsecond) if date else date,
+                date=date,
                 author=content.author.slug if hasattr(content, "author") else "",
                 category=content.category.slug if hasattr(content, "category") else "",
             )
@@ -176,9 +177,25 @@ def relative_source_path(content, source_path=None):
         return Content.get_relative_source_path(content, source_path)
     memo = content.__dict__.get("_relative_source_path")
     if memo is None or memo[0] != content.source_path:
-        memo = (content.source_path, Content.get_relative_source_path(content))
+        memo = (content.source_path, _relative_to_content(content))
         content.__dict__["_relative_source_path"] = memo
     return memo[1]
+
+
+_CONTENT_ROOTS = {}
+
+
+def _relative_to_content(content):
+    """``Content.get_relative_source_path()`` for the usual case, a normalised absolute file
+    under the content folder, without its abspath/relpath calls; else Pelican's."""
+    source = content.source_path
+    folder = content.settings["PATH"]
+    root = _CONTENT_ROOTS.get(folder)
+    if root is None:
+        root = _CONTENT_ROOTS[folder] = os.path.abspath(folder) + os.sep
+    if os.sep == "/" and source and source.startswith(root) and os.path.normpath(source) == source:
+        return source[len(root) :]
+    return Content.get_relative_source_path(content)
 
 
 def _memoised(prop, tag):

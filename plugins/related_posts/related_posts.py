@@ -12,7 +12,9 @@ A ``Related:`` metadata line (slugs, comma-separated) puts those articles first:
     Related: hoi-nghi-giao-ban-cong-tac-xay-dung-dang-quy-i-2024, khai-giang-lop-boi-duong
 
 Term counts are cached per text under ``CACHE_PATH/related_posts/``, so a rebuild only
-tokenises the articles whose text changed. Same input, same output, byte for byte.
+tokenises the articles whose text changed; the text key of each article's title and body is
+remembered too, so an unchanged article's text is not even extracted again. Same input, same
+output, byte for byte.
 
 Settings:
     RELATED_POSTS_MAX = 5               # links under each article (0: none)
@@ -56,6 +58,9 @@ CACHE_FILE = os.path.join("related_posts", "vectors.npz")
 # The lists of the last build and a digest of everything they were computed from: when
 # nothing an article's list depends on changed, the lists are reused as they are.
 RESULT_FILE = os.path.join("related_posts", "result.marshal")
+# The text key (terms.text_key) of each article's title and body seen by the last build, so
+# that unchanged articles are found in the vector cache without extracting their text again.
+TEXT_KEYS_FILE = os.path.join("related_posts", "text-keys.marshal")
 
 
 class RelatedPostsSettingError(ValueError):
@@ -112,19 +117,32 @@ def article_text(article):
     return f"{title} . {title} . {plain_text(article._content or '')}"
 
 
-def article_record(article, published):
+def article_record(article, published, known_key=None):
+    """The scoring's record of an article. ``known_key``: the text key remembered for this
+    title and content, when the vector cache holds it (then the text is not extracted)."""
     from plugins.related_posts.scoring import Record
+    from plugins.related_posts.terms import text_key
 
+    text = "" if known_key is not None else article_text(article)
     return Record(
         slug=article.slug,
         date=to_vietnam_time(article.date),
         category=str(article.category),
         tags=tuple(sorted(str(tag) for tag in getattr(article, "tags", None) or ())),
-        text=article_text(article),
+        text=text,
         published=published,
         related=related_slugs(article.metadata.get("related")),
         source=article.get_relative_source_path(),
+        text_key=known_key if known_key is not None else text_key(text),
     )
+
+
+def source_key(article):
+    """Digest of what ``article_text`` reads: the title and the HTML body."""
+    hasher = hashlib.sha1(article.title.encode("utf-8", "surrogatepass"))
+    hasher.update(b"\x00")
+    hasher.update((article._content or "").encode("utf-8", "surrogatepass"))
+    return hasher.digest()
 
 
 def set_related_posts(generator):
@@ -140,7 +158,8 @@ def set_related_posts(generator):
         return
     started = time.perf_counter()
     use_cache = settings["RELATED_POSTS_CACHE"]
-    key = inputs_key(articles, len(published), settings)
+    sources = [source_key(a) for a in articles]
+    key = inputs_key(articles, len(published), settings, sources)
     result_path = os.path.join(settings["CACHE_PATH"], RESULT_FILE)
     lists = load_result(result_path, key) if use_cache else None
     if lists is not None:
@@ -152,10 +171,16 @@ def set_related_posts(generator):
     from plugins.related_posts.scoring import VectorCache, related_articles
 
     params = params_from_settings(settings)  # checks the settings (numpy/scipy load here)
-    records = [article_record(a, True) for a in published]
-    records += [article_record(a, False) for a in others]
     cache_path = os.path.join(settings["CACHE_PATH"], CACHE_FILE)
     cache = VectorCache.load(cache_path) if use_cache else VectorCache()
+    keys_path = os.path.join(settings["CACHE_PATH"], TEXT_KEYS_FILE)
+    remembered = load_text_keys(keys_path) if use_cache else {}
+    records = []
+    for index, (article, source) in enumerate(zip(articles, sources, strict=True)):
+        known = remembered.get(source)
+        if known is not None and known not in cache.docs:
+            known = None
+        records.append(article_record(article, index < len(published), known))
     lists, warnings = related_articles(records, now_in_vietnam(), params, cache)
     for message in warnings:
         logger.warning("related_posts: %s", message)
@@ -164,6 +189,9 @@ def set_related_posts(generator):
     if use_cache and not warnings:  # with warnings, compute again so they show again
         save_result(result_path, key, lists)
     if use_cache:
+        text_keys = dict(zip(sources, (r.text_key for r in records), strict=True))
+        if text_keys != remembered:
+            save_text_keys(keys_path, text_keys)
         # Rewrite the file when texts were added or some are gone (edited or deleted).
         if cache.changed or len(cache.used) != len(cache.docs):
             try:
@@ -180,9 +208,12 @@ def set_related_posts(generator):
     )
 
 
-def inputs_key(articles, published_count, settings):
+def inputs_key(articles, published_count, settings, sources=None):
     """Digest of everything the lists depend on: settings, and per article its place,
-    slug, file, date, category, tags, ``Related:`` line, title and text."""
+    slug, file, date, category, tags, ``Related:`` line, title and text (``sources``:
+    the articles' ``source_key``, if already computed)."""
+    if sources is None:
+        sources = [source_key(a) for a in articles]
     hasher = hashlib.sha1(repr(sorted((k, settings[k]) for k in DEFAULTS)).encode())
     for index, article in enumerate(articles):
         tags = ",".join(sorted(str(tag) for tag in getattr(article, "tags", None) or ()))
@@ -192,8 +223,7 @@ def inputs_key(articles, published_count, settings):
             str(article.metadata.get("related", "")), article.title,
         )  # fmt: skip
         hasher.update("\x1f".join(fields).encode("utf-8", "surrogatepass"))
-        hasher.update(hashlib.sha1((article._content or "").encode("utf-8", "surrogatepass"))
-                      .digest())  # fmt: skip
+        hasher.update(sources[index])
     return hasher.hexdigest()
 
 
@@ -204,6 +234,35 @@ def load_result(path, key):
     except (OSError, EOFError, ValueError, TypeError):
         return None
     return [list(chosen) for chosen in lists] if stored_key == key else None
+
+
+def text_keys_version():
+    """Changes with the tokenizer and with the code that makes an article's text."""
+    from plugins.related_posts.terms import TOKENIZER_VERSION, plain_text, text_key
+
+    code = b"".join(marshal.dumps(f.__code__) for f in (article_text, plain_text, text_key))
+    return f"{TOKENIZER_VERSION}/{hashlib.sha1(code).hexdigest()}"
+
+
+def load_text_keys(path):
+    """{source_key: text key} of the last build, if written by this version of the code."""
+    try:
+        with open(path, "rb") as handle:
+            version, keys = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    return keys if version == text_keys_version() and isinstance(keys, dict) else {}
+
+
+def save_text_keys(path, keys):
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temporary = f"{path}.{os.getpid()}.tmp"
+        with open(temporary, "wb") as handle:
+            marshal.dump((text_keys_version(), keys), handle)
+        os.replace(temporary, path)
+    except OSError as error:
+        logger.warning("related_posts: không ghi được %s (cache not written): %s", path, error)
 
 
 def save_result(path, key, lists):

@@ -72,6 +72,8 @@ class Record:
     ``published``: False for drafts and hidden articles (they get a list, are never in one).
     ``related``: slugs of the ``Related:`` metadata line, shown first.
     ``source``: the file, for messages.
+    ``text_key``: ``terms.text_key(text)`` if known; then ``text`` may be "" when the
+    cache holds that key (the plugin remembers keys, so unchanged articles are not re-read).
     """
 
     slug: str
@@ -82,6 +84,7 @@ class Record:
     published: bool = True
     related: tuple = ()
     source: str = ""
+    text_key: bytes = None
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ def _text_matrix(records, candidate, cache, params, chunk=4000):
     every row: sums over a row are done in the same order whatever the cache history.
     """
     n = len(records)
-    _, vectors = cache.counts_for([r.text for r in records])
+    _, vectors = cache.counts_for([r.text for r in records], keys=[r.text_key for r in records])
     n_terms = cache.n_terms
     term_keys = cache.term_keys
     empty = np.zeros(0, dtype=np.uint32)

@@ -387,9 +387,15 @@ class VectorCache:
 
     # -- vectorising --
 
-    def counts_for(self, texts, chunk_chars=1_000_000):
-        """(keys, [(term ids, counts)]) for the texts, computing (and keeping) missing ones."""
-        keys = [text_key(text) for text in texts]
+    def counts_for(self, texts, chunk_chars=1_000_000, keys=None):
+        """(keys, [(term ids, counts)]) for the texts, computing (and keeping) missing ones.
+
+        ``keys``: the ``text_key`` of each text where the caller knows it (else None); a text
+        may then be "" if its key is in the cache (``docs``)."""
+        if keys is None:
+            keys = [text_key(text) for text in texts]
+        else:
+            keys = [text_key(t) if k is None else k for t, k in zip(texts, keys, strict=True)]
         self.used.update(keys)
         missing = {}
         for key, text in zip(keys, texts, strict=True):
