@@ -468,6 +468,20 @@ def test_remembered_text_keys_give_the_lists_of_a_cold_build(tmp_path):
     assert "bai-17" in warm[3][:1]
 
 
+def test_text_keys_version_is_the_same_in_every_process():
+    import subprocess
+
+    from tests.conftest import ROOT
+
+    script = "from plugins.related_posts.related_posts import text_keys_version as v; print(v())"
+    versions = {
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, check=True,
+                       capture_output=True, text=True).stdout.strip()
+        for _ in range(2)
+    }  # fmt: skip
+    assert versions == {plugin.text_keys_version()}
+
+
 # --- Small sites built with Pelican ----------------------------------------------------------
 
 

@@ -240,8 +240,15 @@ def text_keys_version():
     """Changes with the tokenizer and with the code that makes an article's text."""
     from plugins.related_posts.terms import TOKENIZER_VERSION, plain_text, text_key
 
-    code = b"".join(marshal.dumps(f.__code__) for f in (article_text, plain_text, text_key))
-    return f"{TOKENIZER_VERSION}/{hashlib.sha1(code).hexdigest()}"
+    code = repr([_code_text(f.__code__) for f in (article_text, plain_text, text_key)])
+    return f"{TOKENIZER_VERSION}/{hashlib.sha1(code.encode()).hexdigest()}"
+
+
+def _code_text(code):
+    """What a function does, stable across processes (marshal's bytes are not: they depend
+    on reference counts)."""
+    consts = tuple(_code_text(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts)
+    return (code.co_code, consts, code.co_names)
 
 
 def load_text_keys(path):
