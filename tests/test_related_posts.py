@@ -468,6 +468,26 @@ def test_remembered_text_keys_give_the_lists_of_a_cold_build(tmp_path):
     assert "bai-17" in warm[3][:1]
 
 
+@pytest.mark.parametrize(
+    "exists, docs, used, added, expected",
+    [
+        (False, 0, 0, 0, True),  # first build
+        (True, 10_000, 10_000, 0, False),  # nothing new, nothing gone
+        (True, 10_001, 10_000, 1, False),  # one edit: tokenised again next time, not rewritten
+        (True, 10_064, 10_000, 64, False),  # below 1 % of 10,000
+        (True, 10_100, 10_000, 100, True),  # 1 %
+        (True, 100, 36, 0, True),  # 64 texts gone
+        (True, 70, 70, 64, True),  # small site: 64 new texts
+    ],
+)
+def test_vector_cache_is_rewritten_only_when_enough_changed(exists, docs, used, added, expected):
+    cache = VectorCache()
+    cache.docs = {i.to_bytes(4, "big"): None for i in range(docs)}
+    cache.used = set(list(cache.docs)[docs - used :])
+    cache.added, cache.changed = added, added > 0
+    assert plugin.must_save(cache, exists) is expected
+
+
 def test_text_keys_version_is_the_same_in_every_process():
     import subprocess
 

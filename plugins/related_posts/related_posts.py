@@ -192,8 +192,7 @@ def set_related_posts(generator):
         text_keys = dict(zip(sources, (r.text_key for r in records), strict=True))
         if text_keys != remembered:
             save_text_keys(keys_path, text_keys)
-        # Rewrite the file when texts were added or some are gone (edited or deleted).
-        if cache.changed or len(cache.used) != len(cache.docs):
+        if must_save(cache, os.path.exists(cache_path)):
             try:
                 cache.save(cache_path, keep=cache.used)
             except OSError as error:
@@ -206,6 +205,23 @@ def set_related_posts(generator):
         cache.added,
         time.perf_counter() - started,
     )
+
+
+# The vector cache (tens of MB at archive scale) is rewritten when this many texts are new or
+# gone, not for every edit: the few texts it lacks meanwhile are tokenised again (milliseconds).
+SAVE_MINIMUM = 64
+
+
+def must_save(cache, exists):
+    """Rewrite the vector cache? When it does not exist yet, when it would be empty, or when
+    enough texts were added, or are no longer used (edited or deleted articles)."""
+    gone = len(cache.docs) - len(cache.used)
+    if not exists:
+        return True
+    if not cache.changed and gone == 0:
+        return False
+    threshold = max(SAVE_MINIMUM, len(cache.used) // 100)
+    return cache.added >= threshold or gone >= threshold
 
 
 def inputs_key(articles, published_count, settings, sources=None):
