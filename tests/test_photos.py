@@ -545,6 +545,33 @@ def test_cache_skips_unchanged_photos(tmp_path, monkeypatch):
     assert rewritten and all(p.name.startswith("ngang") for p in rewritten)
 
 
+def test_a_deleted_photo_leaves_output_and_output_equals_a_cold_build(tmp_path):
+    import hashlib
+
+    def tree(folder):
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+    content, _images = photo_site_content(tmp_path)
+    output = tmp_path / "output"
+    build_site(output, content=content, PHOTOS_WORKERS=1)
+    assert any(p.name.startswith("ngang") for p in (output / "images").rglob("*"))
+    # Staff delete a photo (privacy: it showed a private home) and its line in the article.
+    (content / "images" / "2024" / "ngang.jpg").unlink()
+    source = content / "articles" / "2024" / "hoi-nghi.md"
+    text = source.read_text(encoding="utf-8")
+    source.write_text(
+        text.replace("![](images/2024/ngang.jpg)\n*Đại biểu dự Hội nghị*\n\n", ""),
+        encoding="utf-8",
+    )
+    build_site(output, content=content, PHOTOS_WORKERS=1, PHOTOS_WIDTHS=[300, 700])
+    assert not [p for p in (output / "images").rglob("*") if p.name.startswith("ngang")]
+    assert not [p for p in (output / "images").rglob("*") if "-480" in p.name]  # old size
+    cold = build_site(tmp_path / "cold", content=content, PHOTOS_WORKERS=1,
+                      PHOTOS_WIDTHS=[300, 700])  # fmt: skip
+    assert tree(output) == tree(cold.output)
+
+
 def test_settings_change_the_derivatives(tmp_path):
     content, _images = photo_site_content(tmp_path)
     site = build_site(tmp_path / "output", content=content, PHOTOS_WIDTHS=[300, 700])

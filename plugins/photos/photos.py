@@ -637,8 +637,13 @@ class PhotoBuild:
                 )
             )
         written = 0
+        build = _incremental_build()
         for target, cached in sorted(targets.items()):
             written += publish_file(cached, os.path.join(self.output_path, target))
+            if build is not None:
+                # Claimed as outputs of this build: when a photo is deleted, renamed or no
+                # longer gets a size, the next build removes its files from output/.
+                build.state.own(os.path.normpath(target))
         logger.info("photos: %d photos, %d files written", len(jobs), written)
 
     def _plan_targets(self, jobs):
@@ -690,6 +695,15 @@ class PhotoBuild:
             if problem is not None:
                 for user in self.users.get(relpath) or [self.shown(relpath)]:
                     self.problems.append(f"{user}: {problem.describe(relpath)}")
+
+
+def _incremental_build():
+    """The incremental build in progress (plugins/incremental), if the site uses it."""
+    try:
+        from plugins.incremental.incremental import current_build
+    except ImportError:
+        return None
+    return current_build()
 
 
 def get_build(context, settings):
