@@ -18,6 +18,7 @@ from pelican.contents import Article, Content, Page
 from pelican.readers import Readers, _filter_discardable_metadata
 
 from plugins.incremental.fingerprint import file_digest
+from plugins.incremental.state import write_atomically
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,7 @@ class ContentCache:
         for name in os.listdir(self.folder):  # caches of other settings
             if name.startswith("content-") and os.path.join(self.folder, name) != self.path:
                 os.remove(os.path.join(self.folder, name))
-        temporary = f"{self.path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
-            marshal.dump((CACHE_FORMAT, self.entries), handle)
-        os.replace(temporary, self.path)
+        write_atomically(self.path, marshal.dumps((CACHE_FORMAT, self.entries)))
         self.changed = False
 
 
@@ -117,11 +115,7 @@ class FileKeys:
         memo = {p: v for p, v in self.memo.items() if p in self.used}
         if not self.changed and len(memo) == len(self.memo):
             return
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        temporary = f"{self.path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
-            marshal.dump((self.FORMAT, memo), handle)
-        os.replace(temporary, self.path)
+        write_atomically(self.path, marshal.dumps((self.FORMAT, memo)))
         self.memo, self.changed = memo, False
 
 

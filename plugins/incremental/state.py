@@ -24,6 +24,13 @@ def write_if_changed(path, data):
                 return False
     except FileNotFoundError:
         pass
+    write_atomically(path, data)
+    return True
+
+
+def write_atomically(path, data):
+    """Write ``data`` (bytes) to a temporary name next to ``path``, then rename it over
+    ``path`` (creating the folder if needed)."""
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
         handle = open(temporary, "wb")
@@ -33,7 +40,6 @@ def write_if_changed(path, data):
     with handle:
         handle.write(data)
     os.replace(temporary, path)
-    return True
 
 
 class BuildState:
@@ -123,9 +129,6 @@ class BuildState:
         self._write()
 
     def _write(self):
-        os.makedirs(os.path.dirname(self.manifest_path), exist_ok=True)
-        temporary = f"{self.manifest_path}.{os.getpid()}.tmp"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            json.dump({"format": MANIFEST_FORMAT, "files": self.current, "last": self.last},
-                      handle, sort_keys=True, separators=(",", ":"))  # fmt: skip
-        os.replace(temporary, self.manifest_path)
+        data = json.dumps({"format": MANIFEST_FORMAT, "files": self.current, "last": self.last},
+                          sort_keys=True, separators=(",", ":"))  # fmt: skip
+        write_atomically(self.manifest_path, data.encode("utf-8"))
