@@ -29,6 +29,7 @@ Settings:
     RELATED_POSTS_CACHE = True          # keep term counts between builds
 """
 
+import functools
 import hashlib
 import logging
 import marshal
@@ -213,8 +214,8 @@ SAVE_MINIMUM = 64
 
 
 def must_save(cache, exists):
-    """Rewrite the vector cache? When it does not exist yet, when it would be empty, or when
-    enough texts were added, or are no longer used (edited or deleted articles)."""
+    """Rewrite the vector cache? When it does not exist yet, or when enough texts were
+    added, or are no longer used (edited or deleted articles)."""
     gone = len(cache.docs) - len(cache.used)
     if not exists:
         return True
@@ -224,12 +225,10 @@ def must_save(cache, exists):
     return cache.added >= threshold or gone >= threshold
 
 
-def inputs_key(articles, published_count, settings, sources=None):
+def inputs_key(articles, published_count, settings, sources):
     """Digest of everything the lists depend on: settings, and per article its place,
-    slug, file, date, category, tags, ``Related:`` line, title and text (``sources``:
-    the articles' ``source_key``, if already computed)."""
-    if sources is None:
-        sources = [source_key(a) for a in articles]
+    slug, file, date, category, tags, ``Related:`` line, and title and text (``sources``:
+    the articles' ``source_key``)."""
     hasher = hashlib.sha1(repr(sorted((k, settings[k]) for k in DEFAULTS)).encode())
     for index, article in enumerate(articles):
         tags = ",".join(sorted(str(tag) for tag in getattr(article, "tags", None) or ()))
@@ -244,14 +243,15 @@ def inputs_key(articles, published_count, settings, sources=None):
 
 
 def load_result(path, key):
-    try:
-        with open(path, "rb") as handle:
-            stored_key, lists = marshal.load(handle)
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    return [list(chosen) for chosen in lists] if stored_key == key else None
+    lists = _load_tagged(path, key)
+    return None if lists is None else [list(chosen) for chosen in lists]
 
 
+def save_result(path, key, lists):
+    _save_tagged(path, key, [[int(i) for i in chosen] for chosen in lists])
+
+
+@functools.cache
 def text_keys_version():
     """Changes with the tokenizer and with the code that makes an article's text."""
     from plugins.related_posts.terms import TOKENIZER_VERSION, plain_text, text_key
@@ -269,30 +269,34 @@ def _code_text(code):
 
 def load_text_keys(path):
     """{source_key: text key} of the last build, if written by this version of the code."""
-    try:
-        with open(path, "rb") as handle:
-            version, keys = marshal.load(handle)
-    except (OSError, EOFError, ValueError, TypeError):
-        return {}
-    return keys if version == text_keys_version() and isinstance(keys, dict) else {}
+    keys = _load_tagged(path, text_keys_version())
+    return keys if isinstance(keys, dict) else {}
 
 
 def save_text_keys(path, keys):
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        temporary = f"{path}.{os.getpid()}.tmp"
-        with open(temporary, "wb") as handle:
-            marshal.dump((text_keys_version(), keys), handle)
-        os.replace(temporary, path)
+        _save_tagged(path, text_keys_version(), keys)
     except OSError as error:
         logger.warning("related_posts: không ghi được %s (cache not written): %s", path, error)
 
 
-def save_result(path, key, lists):
+def _load_tagged(path, tag):
+    """The data saved by ``_save_tagged(path, tag, data)``, or None (missing, unreadable,
+    or saved with another tag)."""
+    try:
+        with open(path, "rb") as handle:
+            stored_tag, data = marshal.load(handle)
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return data if stored_tag == tag else None
+
+
+def _save_tagged(path, tag, data):
+    """Write ``(tag, data)`` with marshal, atomically (temporary file, then rename)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
     temporary = f"{path}.{os.getpid()}.tmp"
     with open(temporary, "wb") as handle:
-        marshal.dump((key, [[int(i) for i in chosen] for chosen in lists]), handle)
+        marshal.dump((tag, data), handle)
     os.replace(temporary, path)
 
 
