@@ -9,12 +9,12 @@ import argparse
 import os
 import shutil
 import sys
-import unicodedata
 
 from pelican.settings import read_settings
 
-from plugins.content_check.content_check import display_path, source_files
+from plugins.content_check.content_check import source_files
 from plugins.content_check.rules import ENCODING_NAMES
+from plugins.photos.photos import display_path
 from plugins.vn_text.legacy import decode_bytes
 
 
@@ -31,8 +31,8 @@ def fix_file(path):
     """Convert one file if needed. Returns (encoding found, backup path or None)."""
     with open(path, "rb") as handle:
         data = handle.read()
-    text, encoding = decode_bytes(data)
-    fixed = unicodedata.normalize("NFC", text).encode("utf-8")
+    text, encoding = decode_bytes(data)  # NFC
+    fixed = text.encode("utf-8")
     if fixed == data or (encoding == "utf-8" and data.startswith(b"\xef\xbb\xbf")
                          and data[3:] == fixed):  # fmt: skip
         return encoding, None

@@ -38,6 +38,7 @@ from pelican.urlwrappers import Tag
 from pelican.utils import SafeDatetime
 
 from plugins.content_check.rules import ERROR, WARNING, Problem, check_reports, check_source
+from plugins.photos.photos import display_path
 from plugins.vn_text import parse_date
 
 logger = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ logger = logging.getLogger(__name__)
 DEFAULTS = {
     "CONTENT_CHECK_SUFFIX_FORMAT": "-{date:%Y-%m-%d}",
 }
-MARKDOWN_EXTENSIONS = ("md", "markdown", "mkd", "mdown")
+MARKDOWN_EXTENSIONS = tuple(MarkdownReader.file_extensions)
 
 
 class ContentError(Exception):
@@ -54,12 +55,6 @@ class ContentError(Exception):
 
 # Messages of the files refused in this build; the build stops once all are read.
 _refused = []
-
-
-def display_path(path):
-    """A path as staff see it: relative to the project folder when inside it."""
-    relative = os.path.relpath(path)
-    return path if relative.startswith("..") else relative
 
 
 def content_kind(relative, settings):

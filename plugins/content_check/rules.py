@@ -8,7 +8,6 @@ need every file at once (duplicate slugs and titles, links between files).
 
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 from plugins.vn_text import nfc, parse_date, slugify
@@ -58,7 +57,6 @@ class Problem:
 class Link:
     line: int
     target: str
-    image: bool
 
 
 @dataclass
@@ -200,8 +198,8 @@ def _check_metadata(report, settings):
         try:
             report.date = parse_date(date)
         except ValueError as error:
-            report.add(report.line_of("date"), ERROR, *str(error).split(" (", 1))
-            report.problems[-1].message = str(error)
+            report.problems.append(Problem(report.path, report.line_of("date"), ERROR,
+                                           str(error)))  # fmt: skip
     modified = report.value("modified")
     if modified and modified.strip():
         try:
@@ -259,7 +257,7 @@ def _resolve_internal(report, target, content_root):
     return None
 
 
-def _check_body(report, content_root, settings):
+def _check_body(report, content_root):
     lines = report.text.split("\n")
     in_fence = False
     for number in range(report.body_line, len(lines) + 1):
@@ -280,7 +278,7 @@ def _check_body(report, content_root, settings):
         if reference:
             targets.append((reference.group("target"), False))
         for target, image in targets:
-            report.links.append(Link(number, target, image))
+            report.links.append(Link(number, target))
             if not target:
                 report.add(number, ERROR, "liên kết không có địa chỉ", "link without a target")
                 continue
@@ -309,7 +307,7 @@ def check_source(path, data, kind="article", content_root="content", settings=No
     for line, key in duplicates:
         report.add(line, ERROR, f'dòng "{key}:" bị lặp lại', f'"{key}:" appears twice')
     _check_metadata(report, settings)
-    _check_body(report, content_root, settings)
+    _check_body(report, content_root)
     return report
 
 
@@ -336,7 +334,7 @@ def check_reports(reports, settings, static_files=()):
         if explicit:
             by_slug.setdefault((report.kind, explicit), []).append(report)
         if report.title:
-            key = (report.kind, unicodedata.normalize("NFC", report.title).casefold())
+            key = (report.kind, report.title.casefold())  # title is NFC already
             by_title.setdefault(key, []).append(report)
     for (_, slug), same in sorted(by_slug.items()):
         if len(same) > 1:
@@ -398,6 +396,7 @@ def _check_relative_links(reports, settings, static_files):
     if not candidates:
         return []
     urls = _known_urls(reports, settings, static_files)
+    directories = _directory_urls(urls)
     problems = []
     for report, link in candidates:
         target = link.target.split("#", 1)[0].split("?", 1)[0]
@@ -410,7 +409,7 @@ def _check_relative_links(reports, settings, static_files):
             except (KeyError, IndexError, ValueError, AttributeError):
                 continue  # fmt: skip
             resolved = os.path.normpath(os.path.join(base, target)).replace(os.sep, "/")
-        if resolved in urls or resolved.rstrip("/") + "/" in _directory_urls(urls):
+        if resolved in urls or resolved.rstrip("/") + "/" in directories:
             continue
         problems.append(Problem(report.path, link.line, ERROR,
             f"liên kết {link.target} dẫn đến trang không có trên trang web; với bài viết khác "

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 
 from pelican import signals
 
+from plugins.incremental.state import write_if_changed
 from plugins.vn_text import iso_datetime
 
 logger = logging.getLogger(__name__)
@@ -44,13 +45,12 @@ def page_url(relative):
 def html_pages(output_path):
     pages = []
     skip = len(str(output_path).rstrip(os.sep)) + 1
-    for directory, subdirs, files in os.walk(output_path):
-        subdirs.sort()
+    for directory, _subdirs, files in os.walk(output_path):
         prefix = directory[skip:].replace(os.sep, "/")
         for name in files:
             if name.endswith(".html"):
                 pages.append(f"{prefix}/{name}" if prefix else name)
-    return sorted(pages)
+    return pages  # in no particular order: write_sitemap sorts the URLs
 
 
 def render(siteurl, entries):
@@ -84,16 +84,7 @@ def write_sitemap(pelican):
     ]
     entries.sort()
     data = render(settings.get("SITEURL", ""), entries).encode("utf-8")
-    target = os.path.join(pelican.output_path, "sitemap.xml")
-    try:
-        with open(target, "rb") as handle:
-            unchanged = handle.read() == data
-    except FileNotFoundError:
-        unchanged = False
-    if not unchanged:
-        with open(target + ".tmp", "wb") as handle:
-            handle.write(data)
-        os.replace(target + ".tmp", target)
+    write_if_changed(os.path.join(pelican.output_path, "sitemap.xml"), data)
     logger.debug("xml_sitemap: %d URLs", len(entries))
     _dated.clear()
 
