@@ -46,6 +46,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 from pelican import signals
 
+from plugins.incremental.state import write_if_changed
 from plugins.vn_text import nfc
 
 logger = logging.getLogger(__name__)
@@ -315,33 +316,26 @@ def assets(config):
     }
 
 
-def write_if_changed(path, text):
-    """Write ``text`` to ``path`` unless the file already holds exactly these bytes."""
-    data = text.encode("utf-8")
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == data:
-                return False
-    except FileNotFoundError:
-        pass
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(data)
-    return True
-
-
 def jinja_globals(config):
     """The three template globals, bound to ``config``."""
     files = assets(config)
     css_version, js_version = version(files[CSS_NAME]), version(files[JS_NAME])
 
+    # Called on every page with the same few arguments: each markup is made once.
+    heads, controls = {}, {}
+
     @pass_context
     def adjustable_font_head(context):
         # SITEURL from the page's context: right for RELATIVE_URLS too.
-        return head_markup(config, context.get("SITEURL", ""), css_version, js_version)
+        siteurl = context.get("SITEURL", "")
+        if siteurl not in heads:
+            heads[siteurl] = head_markup(config, siteurl, css_version, js_version)
+        return heads[siteurl]
 
     def adjustable_font_control(element_id="adjustable-font"):
-        return control_markup(config, element_id)
+        if element_id not in controls:
+            controls[element_id] = control_markup(config, element_id)
+        return controls[element_id]
 
     def adjustable_font_script_hash():
         return script_hash(head_script(config))
@@ -369,7 +363,7 @@ def write_assets(pelican):
     config = resolve_settings(pelican.settings)
     out_dir = os.path.join(pelican.output_path, *config.output_dir.split("/"))
     for name, text in sorted(assets(config).items()):
-        if write_if_changed(os.path.join(out_dir, name), text):
+        if write_if_changed(os.path.join(out_dir, name), text.encode("utf-8")):
             logger.debug("adjustable_font: wrote %s/%s", config.output_dir, name)
 
 

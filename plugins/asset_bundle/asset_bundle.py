@@ -19,6 +19,8 @@ import os
 
 from pelican import signals
 
+from plugins.incremental.state import write_if_changed
+
 logger = logging.getLogger(__name__)
 
 DEFAULTS = {
@@ -56,21 +58,6 @@ def join_files(paths):
     return "\n".join(parts)
 
 
-def write_if_changed(path, text):
-    """Write ``text`` to ``path`` unless the file already holds exactly these bytes."""
-    data = text.encode("utf-8")
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() == data:
-                return False
-    except FileNotFoundError:
-        pass
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "wb") as handle:
-        handle.write(data)
-    return True
-
-
 def write_bundles(pelican):
     settings = pelican.settings
     bundles = settings.get("ASSET_BUNDLE_FILES", DEFAULTS["ASSET_BUNDLE_FILES"])
@@ -78,7 +65,7 @@ def write_bundles(pelican):
     out_dir = os.path.join(pelican.output_path, settings["THEME_STATIC_DIR"])
     for target, patterns in sorted(bundles.items()):
         files = expand(static_dir, patterns)
-        if write_if_changed(os.path.join(out_dir, target), join_files(files)):
+        if write_if_changed(os.path.join(out_dir, target), join_files(files).encode("utf-8")):
             logger.debug("asset_bundle: wrote %s from %d files", target, len(files))
 
 
