@@ -196,14 +196,6 @@ def test_search_settings_defaults_and_overrides():
     assert "X" not in settings
 
 
-@pytest.mark.parametrize(
-    "log, expected",
-    [("Total:\n  Indexed 1 language\n  Indexed 21 pages\n  Indexed 740 words\n", 740), ("", 0)],
-)
-def test_indexed_word_count(log, expected):
-    assert search.indexed_word_count(log) == expected
-
-
 def test_pagefind_failure_is_a_clear_error(tmp_path):
     with pytest.raises(search.SearchError, match="Pagefind không tạo được chỉ mục"):
         search.run_pagefind(tmp_path / "missing", tmp_path / "bundle", "vi")

@@ -66,7 +66,7 @@ from pelican import signals
 
 from plugins.incremental.incremental import build_outputs
 from plugins.incremental.state import write_if_changed
-from plugins.vn_text import decompose_d, nfc
+from plugins.vn_text import decompose_d
 
 logger = logging.getLogger(__name__)
 
@@ -110,9 +110,7 @@ class IndexResult:
     shards: list = field(default_factory=list)  # every shard, in the order of shards.json
     indexed: list = field(default_factory=list)  # the shards indexed by this run
     read: int = 0  # pages read (the others were known from the build's outputs)
-    words: int = 0  # words indexed, summed over the shards indexed by this run
     seconds: float = 0.0
-    timings: dict = field(default_factory=dict)  # scan, index (seconds, wall)
 
     @property
     def skipped(self):
@@ -133,7 +131,7 @@ def search_settings(settings):
 
 def prepare_page(data):
     """The form of a page Pagefind reads: NFC, đ written as d + U+0335 (``decompose_d``)."""
-    return decompose_d(nfc(data.decode("utf-8"))).encode("utf-8")
+    return decompose_d(data.decode("utf-8")).encode("utf-8")  # decompose_d makes it NFC
 
 
 def page_digest(data):
@@ -190,15 +188,6 @@ def shards_manifest(shards):
     the browser may cache a shard's entry file under it."""
     data = {"format": 1, "shards": [{"path": f"{name}/", "hash": tag} for name, tag in shards]}
     return (json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n").encode()
-
-
-def indexed_word_count(log):
-    """The "Indexed N words" figure of Pagefind's log (0 when absent)."""
-    for line in log.splitlines():
-        parts = line.split()
-        if len(parts) == 3 and parts[0] == "Indexed" and parts[2] == "words":
-            return int(parts[1])
-    return 0
 
 
 def pagefind_version():
@@ -302,14 +291,13 @@ def run_pagefind(site, bundle, language):
     return result.stdout
 
 
-def replace_folder(new, target, skip=frozenset()):
-    """Make ``target`` hold exactly the files of ``new`` (but those named in ``skip``):
-    files whose bytes are unchanged are left alone (their mtime kept, so an upload sends only
-    what changed), changed ones are replaced atomically, and files no longer produced (stale
-    chunks) are removed."""
+def replace_folder(new, target):
+    """Make ``target`` hold exactly the files of ``new``: files whose bytes are unchanged are
+    left alone (their mtime kept, so an upload sends only what changed), changed ones are
+    replaced atomically, and files no longer produced (stale chunks) are removed."""
     new, target = Path(new), Path(target)
     wanted = set()
-    for path in sorted(p for p in new.rglob("*") if p.is_file() and p.name not in skip):
+    for path in sorted(p for p in new.rglob("*") if p.is_file()):
         relative = path.relative_to(new)
         wanted.add(relative)
         write_if_changed(str(target / relative), path.read_bytes())
@@ -334,11 +322,11 @@ def index_shard(output, pages, bundle, settings, work_root):
             site.mkdir()
             write_prepared(site, output, pages)
             log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"])
+        for name in UNUSED_FILES:
+            (new / name).unlink(missing_ok=True)
         if bundle.exists():
-            replace_folder(new, bundle, skip=UNUSED_FILES)
+            replace_folder(new, bundle)
         else:
-            for name in UNUSED_FILES:
-                (new / name).unlink(missing_ok=True)
             new.rename(bundle)
     finally:
         shutil.rmtree(new, ignore_errors=True)
@@ -367,7 +355,6 @@ class Stamps:
 
     def save(self, shard, fingerprint_, bundle):
         entry = hashlib.sha256((bundle / ENTRY_FILE).read_bytes()).hexdigest()
-        self.folder.mkdir(parents=True, exist_ok=True)
         stamp = {"entry": entry, "fingerprint": fingerprint_}
         write_if_changed(str(self.path(shard)), json.dumps(stamp, sort_keys=True).encode())
 
@@ -390,7 +377,6 @@ def load_known(path):
 
 
 def save_known(path, pages):
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps({"format": FORMAT_VERSION, "pages": pages}, separators=(",", ":"))
     write_if_changed(str(path), data.encode())
 
@@ -422,7 +408,6 @@ def update_index(output, settings, outputs=None):
     shards = group_shards(pages, settings)
     order = shard_order(shards)
     result = IndexResult(pages=[relative for relative, _ in pages], shards=order, read=read)
-    result.timings["scan"] = time.perf_counter() - started
 
     if not pages:
         # A new site with nothing published yet: no index (the search page says so).
@@ -440,12 +425,12 @@ def update_index(output, settings, outputs=None):
         # The largest shards first: the pool then ends with the small ones.
         todo.sort(key=lambda name: -len(shards[name]))
         with ThreadPoolExecutor(max_workers=min(workers(settings), len(todo))) as pool:
-            logs = {
+            running = {
                 name: pool.submit(index_shard, output, shards[name], bundle / name, settings, state)
                 for name in todo
             }
             for name in todo:
-                result.words += indexed_word_count(logs[name].result())
+                running[name].result()  # raises the shard's error, if any
                 stamps.save(name, fingerprints[name], bundle / name)
         result.indexed = shard_order(todo)
 
@@ -464,7 +449,6 @@ def update_index(output, settings, outputs=None):
     write_if_changed(str(bundle / SHARDS_FILE), shards_manifest(listed))
 
     result.seconds = time.perf_counter() - started
-    result.timings["index"] = result.seconds - result.timings["scan"]
     return result
 
 
