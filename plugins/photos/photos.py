@@ -62,6 +62,8 @@ from markdown.treeprocessors import Treeprocessor
 from pelican import signals
 from pelican.contents import Article, Page
 
+from plugins.incremental.incremental import current_build
+
 from . import imaging
 from .imaging import (
     MIME,
@@ -637,7 +639,7 @@ class PhotoBuild:
                 )
             )
         written = 0
-        build = _incremental_build()
+        build = current_build()  # the incremental build in progress, if any
         for target, cached in sorted(targets.items()):
             written += publish_file(cached, os.path.join(self.output_path, target))
             if build is not None:
@@ -695,15 +697,6 @@ class PhotoBuild:
             if problem is not None:
                 for user in self.users.get(relpath) or [self.shown(relpath)]:
                     self.problems.append(f"{user}: {problem.describe(relpath)}")
-
-
-def _incremental_build():
-    """The incremental build in progress (plugins/incremental), if the site uses it."""
-    try:
-        from plugins.incremental.incremental import current_build
-    except ImportError:
-        return None
-    return current_build()
 
 
 def get_build(context, settings):
