@@ -107,18 +107,21 @@ def run(script, override):
             "worker_rss_mb": int(kids) / 1024}  # fmt: skip
 
 
-def edit_article(folder, which):
-    """Append a sentence to the body of the newest or the oldest article."""
+def edit_article(folder, which, originals):
+    """Append a sentence to the body of the newest or an old article; its first text is
+    kept in ``originals`` (path → bytes) for ``restore``."""
     files = sorted((folder / "articles").rglob("*.md"))
     path = files[-1] if which == "recent" else files[len(files) // 10]
-    text = path.read_text(encoding="utf-8")
-    path.write_text(text.rstrip("\n") + f" Đã cập nhật lúc {time.time_ns()}.\n", encoding="utf-8")
-    return path
+    data = path.read_bytes()
+    originals.setdefault(path, data)
+    text = data.decode("utf-8").rstrip("\n") + f" Đã cập nhật lúc {time.time_ns()}.\n"
+    path.write_text(text, encoding="utf-8")
 
 
-def restore(folder):
-    """Undo edits by regenerating (cheap compared to the builds)."""
-    (folder / ".complete").unlink()
+def restore(originals):
+    """Put the edited articles back as the corpus generator wrote them."""
+    for path, data in originals.items():
+        path.write_bytes(data)
 
 
 def bench_size(size, search, with_stock=True):
@@ -143,16 +146,19 @@ def bench_size(size, search, with_stock=True):
                                                    "SITE_CATEGORIES": categories})
     figures["ours cold"] = run(OURS, ours)
     figures["ours no change"] = run(OURS, ours)
-    edited = edit_article(folder, "recent")
-    figures["ours one edit (recent article)"] = run(OURS, ours)
-    figures["ours one edit (old article)"] = (edit_article(folder, "old"), run(OURS, ours))[1]
-    if with_stock:
-        figures["stock cold"] = run(STOCK, stock)
-        run(STOCK, stock_cached)  # fills the stock cache
-        edit_article(folder, "recent")
-        figures["stock one edit, cache on"] = run(STOCK, stock_cached)
-    del edited
-    restore(folder)
+    originals = {}
+    try:
+        edit_article(folder, "recent", originals)
+        figures["ours one edit (recent article)"] = run(OURS, ours)
+        edit_article(folder, "old", originals)
+        figures["ours one edit (old article)"] = run(OURS, ours)
+        if with_stock:
+            figures["stock cold"] = run(STOCK, stock)
+            run(STOCK, stock_cached)  # fills the stock cache
+            edit_article(folder, "recent", originals)
+            figures["stock one edit, cache on"] = run(STOCK, stock_cached)
+    finally:
+        restore(originals)
     return figures
 
 

@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.corpus import generate_articles, to_html  # noqa: E402
+from plugins.related_posts.related_posts import must_save  # noqa: E402
 from plugins.related_posts.scoring import (  # noqa: E402
     Params,
     Record,
@@ -77,7 +78,7 @@ def run_case(case, corpus_path, cache_path):
     records = records_of(articles)
     cache = VectorCache() if case == "cold" else VectorCache.load(cache_path)
     lists, _ = related_articles(records, NOW, Params(), cache)
-    if cache.changed or len(cache.used) != len(cache.docs):
+    if must_save(cache, os.path.exists(cache_path)):  # the plugin's rule
         cache.save(cache_path, keep=cache.used)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     # Sanity check of quality at scale: the first three on the article's own sub-topic.

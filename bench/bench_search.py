@@ -223,7 +223,6 @@ def main():
     edited_name = full.pages[len(full.pages) // 2]
     edited = output / edited_name
     original = edited.read_bytes()
-    original_entry = outputs[edited_name]
     try:
         edited.write_bytes(original.replace(b"</h1>", " đã sửa</h1>".encode(), 1))
         stat = edited.stat()
@@ -236,7 +235,6 @@ def main():
         rows.append((label, wall, own, kids, edit))
     finally:
         edited.write_bytes(original)
-        outputs[edited_name] = original_entry
         # the page is back as the manifest says: index it back, for a next run
         stat = edited.stat()
         outputs[edited_name] = ["restored", stat.st_size, stat.st_mtime_ns]
