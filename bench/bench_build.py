@@ -20,8 +20,6 @@ memory (the build process; the largest worker), and ratios to stock Pelican in t
 
 import argparse
 import json
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -29,6 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import machine  # noqa: E402
+
 BENCH = ROOT / ".bench" / "build"
 
 OURS = """
@@ -80,7 +82,6 @@ print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
 
 def corpus(size, seed=1):
     """The Markdown corpus of ``size`` articles (generated once), and its categories."""
-    sys.path.insert(0, str(ROOT))
     from bench.corpus import CATEGORIES, generate_articles, write_markdown
 
     folder = BENCH / f"corpus-{size}"
@@ -160,21 +161,6 @@ def bench_size(size, search, with_stock=True):
     finally:
         restore(originals)
     return figures
-
-
-def machine():
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = os.getloadavg()[0]
-    return (f"{os.cpu_count()} cores ({model}), {memory:.0f} GiB RAM, Python "
-            f"{platform.python_version()}, load average {load:.1f} at the start")  # fmt: skip
 
 
 def main(argv=None):

@@ -21,7 +21,6 @@ build's processes). Usage (from the repository root):
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,10 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import machine  # noqa: E402
+
 BENCH = ROOT / ".bench" / "photos"
 SIZE = (6000, 4000)
 QUALITY = 88  # about 8 MB for this noise level, like a camera's "fine" JPEG
@@ -165,7 +168,6 @@ def measure(content, output, cache):
     from pelican.settings import read_settings
 
     logging.basicConfig(level=logging.WARNING)
-    sys.path.insert(0, str(ROOT))
     from plugins.photos import photos
 
     # Time the plugin's own receivers (wrapped before Pelican connects them).
@@ -232,22 +234,6 @@ def run_build(content, output, cache):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def machine():
-    model = "?"
-    with open("/proc/cpuinfo") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as handle:
-        ram = int(handle.readline().split()[1]) / 1024 / 1024
-    load = os.getloadavg()[0]
-    return (
-        f"{os.cpu_count()} cores ({model}), {ram:.0f} GB RAM, Python {platform.python_version()}, "
-        f"load average {load:.1f} at start"
-    )
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
@@ -258,7 +244,6 @@ def main():
         measure(*args.measure)
         return
 
-    sys.path.insert(0, str(ROOT))
     from plugins.photos.imaging import Options, plan_widths
 
     print(machine())

@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import pickle
-import platform
 import resource
 import subprocess
 import sys
@@ -33,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.corpus import generate_articles, to_html  # noqa: E402
+from bench.machine import machine  # noqa: E402
 from plugins.related_posts.related_posts import must_save  # noqa: E402
 from plugins.related_posts.scoring import (  # noqa: E402
     Params,
@@ -100,21 +100,6 @@ def run_case(case, corpus_path, cache_path):
                 "topic_p3": round(precision, 3),
             }
         )
-    )
-
-
-def machine():
-    model = "?"
-    with open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo", encoding="utf-8") as handle:
-        memory = int(handle.readline().split()[1]) / 2**20
-    return (
-        f"{os.cpu_count()} cores ({model}), {memory:.0f} GB RAM, Python "
-        f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
 
 

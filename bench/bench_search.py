@@ -26,8 +26,6 @@ Markdown tables for docs/BENCHMARKS.md. The corpus and the build stay in .bench/
 
 import argparse
 import json
-import os
-import platform
 import random
 import re
 import resource
@@ -40,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.machine import machine  # noqa: E402
 from plugins.vn_text import slugify  # noqa: E402
 
 WORK = ROOT / ".bench" / "search"
@@ -112,20 +111,6 @@ def timed(function, *args, **kwargs):
     started = time.perf_counter()
     result = function(*args, **kwargs)
     return time.perf_counter() - started, result
-
-
-def machine():
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        kib = int(Path("/proc/meminfo").read_text().split()[1])
-        ram = f"{kib / 1024 / 1024:.0f} GiB RAM"
-    except OSError:
-        ram = "unknown RAM"
-    return f"{os.cpu_count()} cores (nproc), {cpu}, {ram}, Python {platform.python_version()}"
 
 
 def cpu_now():
