@@ -261,3 +261,79 @@ def test_relative_source_path_is_pelicans(tmp_path, source):
     expected = Content.get_relative_source_path(item)
     assert relative_source_path(item) == expected
     assert relative_source_path(item) == expected  # remembered
+
+
+def count_articles_made(monkeypatch):
+    """Patch Pelican's Content.__init__ to record the source file of every Article made."""
+    from pelican.contents import Article, Content
+
+    made = []
+    original = Content.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        if isinstance(self, Article):
+            made.append(os.path.basename(self.source_path))
+
+    monkeypatch.setattr(Content, "__init__", init)
+    return made
+
+
+def test_unchanged_articles_are_restored_from_the_snapshot_not_read_again(
+    tmp_path, project, monkeypatch
+):
+    content, theme = project
+    build(tmp_path, "incremental", content, theme)
+    snapshots = list((tmp_path / "incremental-cache" / "incremental").glob("objects-*"))
+    assert len(snapshots) == 1
+    edit(content / "articles" / "2023" / "bai-5.md", article(5, body="Nội dung đã sửa."))
+    made = count_articles_made(monkeypatch)
+    assert_same_as_cold(tmp_path, "after one edit", content, theme)
+    assert made.count("bai-5.md") == 2  # the incremental build and the cold one
+    assert len(made) == 1 + 24  # the cold build makes them all, the incremental one only one
+
+
+def test_a_plugin_listening_to_content_object_init_sees_every_article(
+    tmp_path, project
+):
+    from pelican import signals
+
+    content, theme = project
+    build(tmp_path, "incremental", content, theme)
+    seen = []
+
+    def receiver(instance):
+        seen.append(os.path.basename(instance.source_path))
+
+    signals.content_object_init.connect(receiver)
+    try:
+        edit(content / "articles" / "2023" / "bai-5.md", article(5, body="Nội dung đã sửa."))
+        assert_same_as_cold(tmp_path, "with a receiver", content, theme)
+    finally:
+        signals.content_object_init.disconnect(receiver)
+    articles = [name for name in seen if name.startswith("bai-")]
+    assert sorted(set(articles)) == sorted(f"bai-{n}.md" for n in range(24))
+    assert len(articles) == 2 * 24
+
+
+def test_a_future_article_is_not_kept_in_the_snapshot_and_appears_when_due(
+    tmp_path, project
+):
+    from zoneinfo import ZoneInfo
+
+    content, theme = project
+    due = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(seconds=4)
+    text = article(50, title="Bài hẹn giờ").replace(
+        next(line for line in article(50).splitlines() if line.startswith("Date:")),
+        f"Date: {due:%Y-%m-%d %H:%M:%S}",
+    )
+    edit(content / "articles" / "2023" / "hen-gio.md", text)
+    first = build(tmp_path, "incremental", content, theme)
+    assert "Bài hẹn giờ" not in first.text("index.html")
+    wait = due.timestamp() - datetime.now().timestamp() + 0.5
+    if wait > 0:
+        import time
+
+        time.sleep(wait)
+    site = assert_same_as_cold(tmp_path, "due", content, theme)
+    assert "Bài hẹn giờ" in site.text("index.html")

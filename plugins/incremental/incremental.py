@@ -5,7 +5,8 @@ Pelican re-reads, re-renders and rewrites every page on every build. With
 
 1. reads content through a cache keyed by each file's bytes (and by a digest of the
    settings and our plugins' code), parsing only new or edited files, on every core when
-   there are many (``readers.py``);
+   there are many, and puts back the article and page objects of unchanged files as Pelican's
+   reader made them (``ObjectSnapshot`` in ``readers.py``);
 2. fixes Pelican's quadratic steps (period archives, tag and category pages) for large
    archives;
 3. renders a page only when its *fingerprint* changed: a digest of the template set, the
@@ -52,7 +53,7 @@ from plugins.incremental.fingerprint import (
     tree_digest,
     tree_stamp,
 )
-from plugins.incremental.readers import CachedReaders, ContentCache, FileKeys
+from plugins.incremental.readers import CachedReaders, ContentCache, FileKeys, ObjectSnapshot
 from plugins.incremental.state import BuildState, write_if_changed
 from plugins.incremental.writer import IncrementalWriter
 
@@ -140,6 +141,7 @@ class Build:
                                    version("markdown"))  # fmt: skip
         self._cache_root = cache_root
         self._content_cache = None
+        self.object_snapshot = ObjectSnapshot(cache_root, self.settings_key)
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
             cache_root, f"manifest-{digest(os.path.abspath(pelican.output_path))[:12]}.json"
@@ -327,7 +329,8 @@ class Build:
         if removed:
             logger.info("incremental: removed %d stale files", len(removed))
         self.state.save()  # now: a build failing after this point must not lose it
-        self.content_cache.save()
+        self.content_cache.save(kept_elsewhere=self.object_snapshot.file_keys())
+        self.object_snapshot.save()
         self.file_keys.save()
         self.finished = True
         logger.info(
@@ -388,7 +391,8 @@ class _CachedReading:
     def _use_cached_readers(self):
         build = current_build()
         if build is not None:
-            self.readers = CachedReaders(self.settings, build.content_cache, build.file_keys)
+            self.readers = CachedReaders(self.settings, build.content_cache, build.file_keys,
+                                         build.object_snapshot)  # fmt: skip
 
     def _prefetch(self, paths, excludes):
         if isinstance(self.readers, CachedReaders):
