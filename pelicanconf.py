@@ -54,6 +54,10 @@ READERS = {"rst": None, "html": None, "htm": None}
 ARTICLE_PATHS = ["articles"]
 PAGE_PATHS = ["pages"]
 STATIC_PATHS = ["images"]
+# Hidden files and folders are never published: "._bai.md" that a Mac leaves on a USB stick,
+# ".bai.md" autosaves. (Pelican's default "**/.*" is matched against bare names, so it
+# catches none of them.) `make check` skips the same files as the build.
+IGNORE_FILES = [".*"]
 # Copy a static file only when its source is newer: unchanged files keep their mtime.
 # (JPEG/PNG/WebP photos are not copied at all: plugins/photos publishes them stripped.)
 STATIC_CHECK_IF_MODIFIED = True

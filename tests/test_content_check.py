@@ -2,6 +2,7 @@
 what the build does with it."""
 
 import json
+import os
 import subprocess
 import sys
 import unicodedata
@@ -380,3 +381,44 @@ def test_check_source_is_fast_enough_for_a_thousand_articles():
     so its work is linear; this checks the one file reading path used by the CLI."""
     report = check_source("a.md", GOOD.encode("utf-8"), settings={})
     assert report.errors == [] and report.title == "Hội nghị giao ban công tác Đảng"
+
+
+# --- which files are checked ---------------------------------------------------------------
+
+
+def test_check_and_build_read_the_same_files(tmp_path):
+    """`make check` looks at exactly the files the build reads: hidden files (a Mac's
+    "._" copies on a USB stick, autosaves) and ARTICLE_EXCLUDES folders are skipped by both."""
+    from pelican.generators import ArticlesGenerator, PagesGenerator
+    from pelican.settings import read_settings
+
+    from plugins.content_check.content_check import source_files
+
+    content = make_content(tmp_path, {
+        "2024/a.md": GOOD,
+        "2024/._a.md": "\x00\x05\x16\x07Mac OS X        \x00\x02",  # AppleDouble junk
+        "2024/.nhap.md": article(title="Bản lưu tạm"),
+        "luu-tru/cu.md": article(title="Bài lưu trữ không đăng"),
+        ".an/b.md": article(title="Thư mục ẩn"),
+    }, pages={"gioi-thieu.md": "Title: Giới thiệu\n\nNội dung.\n"})  # fmt: skip
+    settings = read_settings(str(ROOT / "pelicanconf.py"), override={
+        "PATH": str(content), "ARTICLE_EXCLUDES": ["articles/luu-tru"],
+    })  # fmt: skip
+    checked = {os.path.relpath(p, content) for p in source_files(settings)}
+    read = set()
+    for generator_class, kind in ((ArticlesGenerator, "ARTICLE"), (PagesGenerator, "PAGE")):
+        generator = generator_class(
+            context={}, settings=settings, path=str(content), theme=settings["THEME"],
+            output_path=str(tmp_path / "o"),
+        )
+        read |= generator.get_files(settings[f"{kind}_PATHS"], exclude=settings[f"{kind}_EXCLUDES"])
+    assert checked == read == {"articles/2024/a.md", "pages/gioi-thieu.md"}
+
+
+def test_make_check_ignores_hidden_files_the_build_ignores(tmp_path):
+    content = make_content(tmp_path, {"2024/a.md": GOOD, "2024/._a.md": "\x00\x05\x16\x07"})
+    code, output = run_check(content)
+    assert code == 0, output
+    assert "._a.md" not in output
+    site = build_site(tmp_path / "output", content=content)
+    assert site.log.messages() == []
