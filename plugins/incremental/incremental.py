@@ -42,6 +42,7 @@ from importlib.metadata import version
 from types import MappingProxyType
 
 from pelican import Pelican, signals
+from pelican.contents import Article, Page
 from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
 from pelican.log import console
 
@@ -394,10 +395,11 @@ class _CachedReading:
             self.readers = CachedReaders(self.settings, build.content_cache, build.file_keys,
                                          build.object_snapshot)  # fmt: skip
 
-    def _prefetch(self, paths, excludes):
+    def _prefetch(self, paths, excludes, content_class):
         if isinstance(self.readers, CachedReaders):
-            files = [os.path.join(self.path, f) for f in self.get_files(paths, exclude=excludes)]
-            self.readers.prefetch(files)
+            found = self.get_files(paths, exclude=excludes)
+            self.readers.prefetch([os.path.join(self.path, f) for f in found], self.path,
+                                  content_class)  # fmt: skip
 
 
 class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
@@ -406,7 +408,7 @@ class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
         self._use_cached_readers()
 
     def generate_context(self):
-        self._prefetch(self.settings["ARTICLE_PATHS"], self.settings["ARTICLE_EXCLUDES"])
+        self._prefetch(self.settings["ARTICLE_PATHS"], self.settings["ARTICLE_EXCLUDES"], Article)
         super().generate_context()
 
     def _build_period_archives(self, sorted_articles, articles, settings):
@@ -462,7 +464,7 @@ class FastPagesGenerator(_CachedReading, PagesGenerator):
         self._use_cached_readers()
 
     def generate_context(self):
-        self._prefetch(self.settings["PAGE_PATHS"], self.settings["PAGE_EXCLUDES"])
+        self._prefetch(self.settings["PAGE_PATHS"], self.settings["PAGE_EXCLUDES"], Page)
         super().generate_context()
 
 

@@ -226,6 +226,14 @@ class ObjectSnapshot:
         self.changed = True
         return True
 
+    def adopt(self, path, entry):
+        """An entry made by ``keep`` in a worker process."""
+        if self.entries is None:
+            self._load()
+        self.entries[path] = entry
+        self.used.add(path)
+        self.changed = True
+
     def file_keys(self):
         """The file keys of the objects this build used or kept."""
         if self.entries is None:
@@ -506,11 +514,15 @@ class CachedReaders(Readers):
     def save_cache(self):
         pass  # saved once per build by the incremental plugin
 
-    def prefetch(self, paths):
+    def prefetch(self, paths, base_path=None, content_class=None):
         """Read the uncached Markdown files among ``paths`` on every core, into the cache.
 
-        Files with errors are left out: the normal sequential read then reports them.
-        Warnings found by the workers are logged here, once."""
+        With ``base_path`` and ``content_class`` (what the generator's ``read_file`` calls
+        will pass) and the object snapshot on, the workers also make the content objects, so
+        Pelican's per-file work is shared by the cores too: the parent gets snapshot entries
+        and its ``read_file`` puts them back. Files with errors are left out: the normal
+        sequential read then reports them. Warnings found by the workers are logged here,
+        once (and their files get no object from the workers)."""
         missing = []
         for path in paths:
             if self._markdown_reader(path) is None:
@@ -523,33 +535,56 @@ class CachedReaders(Readers):
         workers = min(os.cpu_count() or 1, 8)
         if len(missing) < PARALLEL_MINIMUM or workers < 2:
             return 0
-        reader = self._markdown_reader(missing[0])
+        make_objects = (
+            base_path is not None
+            and self.snapshot is not None
+            and not signals.content_object_init.receivers
+        )
         context = multiprocessing.get_context("fork")
         chunk = max(1, min(64, len(missing) // (workers * 8)))
-        global _worker_reader
-        _worker_reader = reader
+        global _worker_job
+        _worker_job = (self, self._markdown_reader(missing[0]),
+                       (base_path, content_class) if make_objects else None)  # fmt: skip
         try:
             with context.Pool(workers) as pool:
                 for path, result in zip(
                     missing, pool.imap(_read_in_worker, missing, chunksize=chunk), strict=True
                 ):
-                    html, meta, warnings, failed = result
+                    html, meta, warnings, failed, entry = result
                     for warning in warnings:
                         logger.warning("content_check: %s", warning)
-                    if not failed:
+                    if failed:
+                        continue
+                    if entry is not None:
+                        self.snapshot.adopt(path, entry)
+                    else:
                         self.content_cache.put(self.file_keys.key(path), html, meta)
         finally:
-            _worker_reader = None
+            _worker_job = None
         return len(missing)
 
 
-_worker_reader = None
+_worker_job = None  # (readers, Markdown reader, (base path, content class) or None)
 
 
 def _read_in_worker(path):
-    """In a forked worker: (html, raw metadata, warnings, failed) for one file."""
+    """In a forked worker: (html, raw metadata, warnings, failed, snapshot entry) for one
+    file; the entry (the content object, see ``ObjectSnapshot``) replaces html and metadata
+    when the object could be made and kept here."""
+    readers, reader, target = _worker_job
     try:
-        html, meta, warnings = _worker_reader.read_raw(path)
-        return html, meta, warnings, False
+        html, meta, warnings = reader.read_raw(path)
     except Exception:
-        return None, None, [], True
+        return None, None, [], True, None
+    if target is not None and not warnings:
+        base_path, content_class = target
+        key = readers.file_keys.key(path)
+        readers.content_cache.put(key, html, meta)  # this worker's copy
+        try:
+            readers.read_file(base_path, os.path.relpath(path, base_path), content_class)
+            entry = readers.snapshot.entries.get(path)
+        except Exception:
+            entry = None
+        if entry is not None and entry[0] == key:
+            return None, None, warnings, False, entry
+    return html, meta, warnings, False, None
