@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import markdown
@@ -761,3 +762,28 @@ def test_a_broken_photo_no_article_shows_still_stops_the_build(tmp_path):
     with pytest.raises(PhotoError) as caught:
         build_site(tmp_path / "output", content=content)
     assert re.search(r"content/images/le\.jpg: ảnh images/le\.jpg bị hỏng", str(caught.value))
+
+
+def test_cache_entries_no_build_used_for_the_keep_period_are_deleted(tmp_path):
+    sources = tmp_path / "sources"
+    images = {"2024/a.jpg": phone_jpeg(sources / "a.jpg", size=(800, 600))}
+    body = '![Ảnh A](images/2024/a.jpg "Ảnh A")'
+    content = make_content(tmp_path, {"2024/a.md": article("Bài A", body)}, images=images)
+    output = tmp_path / "output"
+    build_site(output, content=content, PHOTOS_WORKERS=1)
+    entries = Path(str(output) + "-cache") / "photos" / "entries"
+    (used,) = [p for p in entries.glob("*/*")]
+    month_ago = time.time() - 40 * 86400
+    old = entries / "zz" / "old-entry"  # a replaced photo, not used for 40 days
+    recent = entries / "zz" / "recent-entry"  # e.g. a draft's photo, previewed yesterday
+    for folder, when in ((old, month_ago), (recent, time.time() - 86400), (used, month_ago)):
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "original").write_bytes(b"x")
+        os.utime(folder, (when, when))
+
+    (content / "articles" / "2024" / "b.md").write_text(article("Bài B", "Chữ."), "utf-8")
+    site = build_site(output, content=content, PHOTOS_WORKERS=1, PHOTOS_CACHE_DAYS=30)
+    assert not old.exists()
+    assert recent.exists()
+    assert used.exists() and used.stat().st_mtime > time.time() - 600  # marked as used now
+    assert site.exists("images/2024/a-480w.webp")  # published from the entry kept

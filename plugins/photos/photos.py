@@ -24,6 +24,8 @@ The build then, for every JPEG, PNG and WebP it publishes (see imaging.py):
 - sets ``lead_photo`` (thumbnail and og:image of the first photo) on articles and pages.
 Derivatives are cached under CACHE_PATH/photos by source content hash + settings, so a
 rebuild only stats unchanged photos; the first build encodes in parallel over the cores.
+Entries that no build has used for PHOTOS_CACHE_DAYS (a replaced photo, old settings) are
+deleted, so the cache does not grow for ever; a draft's photos stay while it is previewed.
 GIF and SVG files pass through untouched. A missing, corrupt, truncated, oversized or
 unsupported image stops the build with a message naming the article and the image.
 
@@ -41,6 +43,7 @@ Settings:
     PHOTOS_OG_SIZE = [1200, 630]            # og:image, centre-cropped
     PHOTOS_MAX_PIXELS = 89478485            # Pillow's decompression-bomb limit
     PHOTOS_WORKERS = 0                      # encoding processes; 0 = os.cpu_count()
+    PHOTOS_CACHE_DAYS = 30                  # cache entries no build used for this long go
 """
 
 import html
@@ -52,6 +55,7 @@ import posixpath
 import re
 import shutil
 import tempfile
+import time
 import xml.etree.ElementTree as etree
 from collections import namedtuple
 from concurrent.futures import ProcessPoolExecutor
@@ -90,6 +94,7 @@ DEFAULTS = {
     "PHOTOS_OG_SIZE": [1200, 630],
     "PHOTOS_MAX_PIXELS": 89_478_485,
     "PHOTOS_WORKERS": 0,
+    "PHOTOS_CACHE_DAYS": 30,
 }
 
 STATE_KEY = "_photos_build"
@@ -647,6 +652,13 @@ class PhotoBuild:
                 # longer gets a size, the next build removes its files from output/.
                 build.state.own(os.path.normpath(target))
         logger.info("photos: %d photos, %d files written", len(jobs), written)
+        removed = prune_entries(
+            os.path.join(self.cache_root, "entries"),
+            {self.entry_dir(info) for info in jobs.values()},
+            self.settings["PHOTOS_CACHE_DAYS"] * 86400,
+        )
+        if removed:
+            logger.info("photos: %d unused cache entries removed", removed)
 
     def _plan_targets(self, jobs):
         """output-relative path → cache file; two photos writing one file is a problem."""
@@ -697,6 +709,35 @@ class PhotoBuild:
             if problem is not None:
                 for user in self.users.get(relpath) or [self.shown(relpath)]:
                     self.problems.append(f"{user}: {problem.describe(relpath)}")
+
+
+def prune_entries(root, used, keep_seconds, now=None):
+    """Mark the cache entries in ``used`` as used now (their folder's mtime) and delete the
+    other entries under ``root`` not used for ``keep_seconds``; return how many went.
+
+    Another build (``make html`` with drafts next to ``make publish``, other settings)
+    may use entries this one does not: they stay as long as some build uses them."""
+    now = time.time() if now is None else now
+    for folder in used:
+        try:
+            os.utime(folder, (now, now))
+        except OSError:
+            pass
+    removed = 0
+    try:
+        shards = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        return 0
+    for shard in shards:
+        if not shard.is_dir(follow_symlinks=False):
+            continue
+        for entry in os.scandir(shard.path):
+            if entry.path in used or not entry.is_dir(follow_symlinks=False):
+                continue
+            if now - entry.stat(follow_symlinks=False).st_mtime > keep_seconds:
+                shutil.rmtree(entry.path, ignore_errors=True)
+                removed += 1
+    return removed
 
 
 def get_build(context, settings):
