@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
 BENCH = ROOT / ".bench" / "build"
@@ -80,21 +81,6 @@ print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
 """
 
 
-def corpus(size, seed=1):
-    """The Markdown corpus of ``size`` articles (generated once), and its categories."""
-    from bench.corpus import CATEGORIES, generate_articles, write_markdown
-
-    folder = BENCH / f"corpus-{size}"
-    stamp = folder / ".complete"
-    if not stamp.exists():
-        shutil.rmtree(folder, ignore_errors=True)
-        write_markdown(generate_articles(size, seed=seed), folder / "articles")
-        shutil.copytree(ROOT / "content" / "pages", folder / "pages")
-        shutil.copytree(ROOT / "content" / "extra", folder / "extra")
-        stamp.write_text("ok")
-    return folder, list(CATEGORIES)
-
-
 def run(script, override):
     result = subprocess.run(
         [sys.executable, "-c", script.format(root=str(ROOT), override=repr(override))],
@@ -126,7 +112,7 @@ def restore(originals):
 
 
 def bench_size(size, search, with_stock=True):
-    folder, categories = corpus(size)
+    folder, categories = site_corpus(size)
     work = BENCH / f"run-{size}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)

@@ -4,8 +4,8 @@ one index against one index per shard (year).
     make bench-search                       # 10,000 articles
     .venv/bin/python bench/bench_search.py --articles 2000
 
-Generates a seeded corpus of Markdown articles (about 500 words each) from the syllables
-of the sample articles (real Vietnamese, with their real frequencies), builds it once with
+Uses the seeded corpus of ``make bench-build`` (bench/corpus.py: articles of about 500
+Vietnamese syllables, dates 2010–2024; written once under .bench/build/), builds it once with
 Pelican and the search plugin switched off, then times the plugin on the same output, with
 the build's list of output files (the incremental manifest, as ``build_outputs`` gives it
 to the plugin during a build):
@@ -21,84 +21,24 @@ to the plugin during a build):
 
 Wall time, and CPU time of the plugin's process and of its Pagefind processes. Prints
 Markdown tables for docs/BENCHMARKS.md. The corpus and the build stay in .bench/search/
-(ignored by git) so a second run reuses them (--fresh rebuilds).
+(ignored by git) so a second run reuses the build (--fresh rebuilds).
 """
 
 import argparse
 import json
-import random
-import re
 import resource
 import shutil
 import sys
 import time
-from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
-from plugins.vn_text import slugify  # noqa: E402
 
 WORK = ROOT / ".bench" / "search"
-SEED = 20211103
-WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-
-
-def sample_syllables():
-    """Syllables of the sample articles' bodies with their counts (lower case)."""
-    counts = {}
-    for path in sorted((ROOT / "content" / "articles").rglob("*.md")):
-        text = path.read_text(encoding="utf-8")
-        body = text.split("\n\n", 1)[1] if "\n\n" in text else text
-        body = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", body)  # image lines
-        for word in WORD.findall(body):
-            word = word.lower()
-            counts[word] = counts.get(word, 0) + 1
-    return sorted(counts.items())
-
-
-def sentence(rng, words, weights, low, high):
-    chosen = rng.choices(words, weights, k=rng.randint(low, high))
-    chosen[0] = chosen[0].capitalize()
-    return " ".join(chosen)
-
-
-def generate_corpus(content, articles, words_per_article=500, seed=SEED):
-    """Write ``articles`` Markdown articles (and the sample pages) under ``content``."""
-    from pelicanconf import SITE_CATEGORIES
-
-    rng = random.Random(seed)
-    pairs = sample_syllables()
-    words = [w for w, _ in pairs]
-    weights = [c for _, c in pairs]
-    tags = sorted({sentence(rng, words, weights, 2, 3).lower() for _ in range(60)})
-    start = datetime(2015, 1, 1, 7, 30)
-    if content.exists():
-        shutil.rmtree(content)
-    shutil.copytree(ROOT / "content" / "pages", content / "pages")
-    shutil.copytree(ROOT / "content" / "extra", content / "extra")
-    for number in range(articles):
-        title = sentence(rng, words, weights, 8, 16) + f" (số {number + 1})"
-        date = start + timedelta(hours=7 * number + rng.randint(0, 5))
-        paragraphs = []
-        total = 0
-        while total < words_per_article:
-            sentences = [sentence(rng, words, weights, 10, 25) for _ in range(rng.randint(2, 4))]
-            paragraph = ". ".join(sentences) + "."
-            total += paragraph.count(" ") + 1
-            paragraphs.append(paragraph)
-        meta = [
-            f"Title: {title}",
-            f"Date: {date:%Y-%m-%d %H:%M}",
-            f"Category: {rng.choice(SITE_CATEGORIES)}",
-            f"Tags: {', '.join(rng.sample(tags, 2))}",
-            "Author: VPHU Gia Lộc",
-        ]
-        path = content / "articles" / f"{date:%Y}" / f"{slugify(title)}.md"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("\n".join(meta) + "\n\n" + "\n\n".join(paragraphs) + "\n", "utf-8")
 
 
 def build(content, output, **overrides):
@@ -137,7 +77,6 @@ def build_outputs_of(cache):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=10_000)
-    parser.add_argument("--words", type=int, default=500)
     parser.add_argument("--fresh", action="store_true", help="regenerate and rebuild")
     parser.add_argument("--no-browser", action="store_true", help="skip the download figures")
     parser.add_argument(
@@ -150,19 +89,19 @@ def main():
 
     from plugins.search import search
 
-    content = WORK / f"content-{args.articles}"
+    content, categories = site_corpus(args.articles)
     output = WORK / f"output-{args.articles}"
     cache = WORK / f"output-{args.articles}-cache"
     stamp = WORK / f"built-{args.articles}"
-    if args.fresh or not stamp.exists():
-        print(f"generating {args.articles} articles …", file=sys.stderr)
-        generate_corpus(content, args.articles, args.words)
+    built_from = stamp.read_text().split("\n")[1:2] if stamp.exists() else []
+    if args.fresh or built_from != [str(content)]:
         for folder in (output, cache):
             shutil.rmtree(folder, ignore_errors=True)
         print("building with Pelican (search off) …", file=sys.stderr)
-        build_time, _ = timed(build, content, output, SEARCH_INDEX=False)
-        stamp.write_text(f"{build_time:.1f}\n")
-    build_time = float(stamp.read_text())
+        build_time, _ = timed(build, content, output, SEARCH_INDEX=False,
+                              SITE_CATEGORIES=categories)  # fmt: skip
+        stamp.write_text(f"{build_time:.1f}\n{content}\n")
+    build_time = float(stamp.read_text().split("\n")[0])
     outputs = build_outputs_of(cache)
 
     base = {"OUTPUT_PATH": str(output), "CACHE_PATH": str(cache)}
@@ -229,7 +168,7 @@ def main():
     print(f"\nMachine: {machine()}, Pagefind {search.pagefind_version()}\n")
     print(f"Shards: SEARCH_SHARD_PATTERN = {settings['SEARCH_SHARD_PATTERN']!r}\n")
     print(
-        f"Corpus: {args.articles} articles of about {args.words} words, {len(full.pages)} pages "
+        f"Corpus: {args.articles} articles of about 500 syllables, {len(full.pages)} pages "
         f"indexed, in {len(per_shard)} shards: "
         + ", ".join(f"{name} {count}" for name, count in per_shard.items())
         + "\n"

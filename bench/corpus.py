@@ -14,6 +14,7 @@ of names, places and numbers). The same ``n`` and ``seed`` always give the same 
 """
 
 import argparse
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -398,6 +399,25 @@ def write_markdown(articles, folder):
         path.write_text(to_markdown(article), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+ROOT = Path(__file__).resolve().parent.parent
+SITES = ROOT / ".bench" / "build"
+
+
+def site_corpus(size, seed=1):
+    """A content folder of ``size`` generated articles plus the site's own pages, written once
+    under .bench/build/corpus-<size>/ (git-ignored) and shared by the benchmarks; returns the
+    folder and the categories to pass as SITE_CATEGORIES."""
+    folder = SITES / f"corpus-{size}" if seed == 1 else SITES / f"corpus-{size}-seed{seed}"
+    stamp = folder / ".complete"
+    if not stamp.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        write_markdown(generate_articles(size, seed=seed), folder / "articles")
+        shutil.copytree(ROOT / "content" / "pages", folder / "pages")
+        shutil.copytree(ROOT / "content" / "extra", folder / "extra")
+        stamp.write_text("ok")
+    return folder, list(CATEGORIES)
 
 
 def main(argv=None):
