@@ -365,3 +365,20 @@ def test_objects_made_in_the_workers_give_the_output_of_objects_made_here(
         signals.content_object_init.disconnect(receiver)
     assert len(made) == 24
     assert tree(shared.output) == tree(here.output)
+
+
+def test_switching_between_two_settings_keeps_both_caches(tmp_path, project, monkeypatch):
+    """`make html` and `make publish` (another SITEURL: another settings digest) share the
+    cache folder: going back to the first settings must not read every file again."""
+    content, theme = project
+    build(tmp_path, "incremental", content, theme)
+    build(tmp_path, "incremental", content, theme, SITEURL="https://gialoc.example")
+    made = count_articles_made(monkeypatch)
+    site = build(tmp_path, "incremental", content, theme)
+    assert made == []  # every article put back from the first settings' snapshot
+    monkeypatch.undo()
+    assert tree(site.output) == tree(build(tmp_path, "cold-switch", content, theme).output)
+    caches = tmp_path / "incremental-cache" / "incremental"
+    assert len(list(caches.glob("objects-*.marshal"))) == 2
+    build(tmp_path, "incremental", content, theme, SITEURL="https://khac.example")
+    assert len(list(caches.glob("objects-*.marshal"))) == 2  # the oldest one went

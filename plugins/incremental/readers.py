@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import pickle
 import string
+import time
 
 from pelican import signals
 from pelican.contents import Article, Content, Page
@@ -92,11 +93,40 @@ class ContentCache:
         for key in unused:
             del self.entries[key]
         os.makedirs(self.folder, exist_ok=True)
-        for name in os.listdir(self.folder):  # caches of other settings
-            if name.startswith("content-") and os.path.join(self.folder, name) != self.path:
-                os.remove(os.path.join(self.folder, name))
+        remove_other_caches(self.folder, "content-", self.path)
         write_atomically(self.path, marshal.dumps((CACHE_FORMAT, self.entries)))
         self.changed = False
+
+
+def remove_other_caches(folder, prefix, current, keep=1, stale_seconds=600):
+    """Delete the cache files ``prefix*`` of other settings digests in ``folder``, except the
+    ``keep`` most recently written: `make html` and `make publish` (another SITEURL, so
+    another digest) share the cache, and switching between them must not start from an
+    empty cache each time. Temporary files left by a killed build go too."""
+    others = []
+    now = time.time()
+    for name in os.listdir(folder):
+        path = os.path.join(folder, name)
+        if not name.startswith(prefix) or path == current:
+            continue
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            continue
+        if name.endswith(".tmp"):
+            if now - mtime > stale_seconds:
+                _remove(path)
+        else:
+            others.append((mtime, path))
+    for _, path in sorted(others, reverse=True)[keep:]:
+        _remove(path)
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
 
 
 class FileKeys:
@@ -249,9 +279,8 @@ class ObjectSnapshot:
             return
         for where in unused:
             del self.entries[where]
-        for name in os.listdir(self.folder) if os.path.isdir(self.folder) else ():
-            if name.startswith("objects-") and os.path.join(self.folder, name) != self.path:
-                os.remove(os.path.join(self.folder, name))  # snapshots of other settings
+        if os.path.isdir(self.folder):
+            remove_other_caches(self.folder, "objects-", self.path)
         write_atomically(self.path, marshal.dumps((self.FORMAT, self.entries)))
         self.changed = False
 
