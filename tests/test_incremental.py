@@ -382,3 +382,16 @@ def test_switching_between_two_settings_keeps_both_caches(tmp_path, project, mon
     assert len(list(caches.glob("objects-*.marshal"))) == 2
     build(tmp_path, "incremental", content, theme, SITEURL="https://khac.example")
     assert len(list(caches.glob("objects-*.marshal"))) == 2  # the oldest one went
+
+
+def test_a_restored_article_links_to_the_new_url_of_an_article_it_names(tmp_path, project):
+    """An unchanged article (put back from the snapshot) that links to another with
+    {filename}: when the other's title, so its URL, changes, the link follows."""
+    content, theme = project
+    articles = content / "articles" / "2023"
+    edit(articles / "bai-1.md", article(1, body="Xem thêm [bài kia]({filename}bai-2.md)."))
+    build(tmp_path, "incremental", content, theme)
+    edit(articles / "bai-2.md", article(2, title="Tiêu đề mới của bài hai"))
+    site = assert_same_as_cold(tmp_path, "renamed target", content, theme)
+    page = next(p for p in site.files(".html") if "bai-so-1" in p.name)
+    assert "tieu-de-moi-cua-bai-hai.html" in page.read_text(encoding="utf-8")
