@@ -32,15 +32,19 @@ CACHE_FORMAT = 1
 PARALLEL_MINIMUM = 24
 
 
-class ContentCache:
-    """SHA-1 of a source file → (html, raw metadata) for one settings digest."""
+class _SettingsCache:
+    """A dict kept in ``<folder>/<prefix><settings digest>.marshal``, read at its first use
+    (a build may not need it at all), saved with only the entries this build used. The files
+    of other settings digests go, except the most recent one (see ``remove_other_caches``)."""
+
+    PREFIX = ""
+    FORMAT = 1
 
     def __init__(self, folder, settings_key):
         self.folder = folder
-        self.path = os.path.join(folder, f"content-{settings_key[:16]}.marshal")
-        self._entries = None  # read at the first use: a build served by the object
-        self.used = set()  # snapshot may not need it at all
-        self.needed = set()  # read from here, not kept by the object snapshot
+        self.path = os.path.join(folder, f"{self.PREFIX}{settings_key[:16]}.marshal")
+        self._entries = None
+        self.used = set()
         self.changed = False
 
     @property
@@ -50,11 +54,37 @@ class ContentCache:
             try:
                 with open(self.path, "rb") as handle:
                     version, entries = marshal.load(handle)
-                if version == CACHE_FORMAT:
+                if version == self.FORMAT and isinstance(entries, dict):
                     self._entries = entries
             except (OSError, EOFError, ValueError, TypeError):
                 pass
         return self._entries
+
+    def save(self, also_drop=()):
+        """Write the entries used by this build (the others and ``also_drop`` are forgotten),
+        atomically; nothing when the cache was not read or nothing changed."""
+        if self._entries is None:
+            return  # not read, so not changed; unused entries go at a later save
+        unused = {key for key in self._entries if key not in self.used or key in also_drop}
+        if not self.changed and not unused:
+            return
+        for key in unused:
+            del self._entries[key]
+        os.makedirs(self.folder, exist_ok=True)
+        remove_other_caches(self.folder, self.PREFIX, self.path)
+        write_atomically(self.path, marshal.dumps((self.FORMAT, self._entries)))
+        self.changed = False
+
+
+class ContentCache(_SettingsCache):
+    """SHA-1 of a source file → (html, raw metadata) for one settings digest."""
+
+    PREFIX = "content-"
+    FORMAT = CACHE_FORMAT
+
+    def __init__(self, folder, settings_key):
+        super().__init__(folder, settings_key)
+        self.needed = set()  # read from here, not kept by the object snapshot
 
     def get(self, key):
         entry = self.entries.get(key)
@@ -76,26 +106,10 @@ class ContentCache:
         self.changed = True
 
     def save(self, kept_elsewhere=()):
-        """Write the entries used by this build (others are forgotten), atomically.
-
-        ``kept_elsewhere``: keys whose content objects the object snapshot holds; their
+        """``kept_elsewhere``: keys whose content objects the object snapshot holds; their
         entries are dropped too, so a build that reads one changed file does not load and
         rewrite the whole site's HTML twice."""
-        if self._entries is None:
-            return  # not read, so not changed; unused entries go at a later save
-        unused = {
-            key
-            for key in self.entries
-            if key not in self.used or (key in kept_elsewhere and key not in self.needed)
-        }
-        if not self.changed and not unused:
-            return
-        for key in unused:
-            del self.entries[key]
-        os.makedirs(self.folder, exist_ok=True)
-        remove_other_caches(self.folder, "content-", self.path)
-        write_atomically(self.path, marshal.dumps((CACHE_FORMAT, self.entries)))
-        self.changed = False
+        super().save(also_drop=set(kept_elsewhere) - self.needed)
 
 
 def remove_other_caches(folder, prefix, current, keep=1, stale_seconds=600):
@@ -178,7 +192,7 @@ class FileKeys:
         self.memo, self.changed = memo, False
 
 
-class ObjectSnapshot:
+class ObjectSnapshot(_SettingsCache):
     """Each content object as Pelican's reader made it, by file, for one settings digest.
 
     A cached file still costs Pelican's reading steps (metadata objects, dates and their
@@ -192,30 +206,14 @@ class ObjectSnapshot:
     ``content_object_init``): it expects the signal for every file.
     """
 
-    FORMAT = 1
+    PREFIX = "objects-"
     DETACHED = ("settings", "_context")
 
     def __init__(self, folder, settings_key):
-        self.path = os.path.join(folder, f"objects-{settings_key[:16]}.marshal")
-        self.folder = folder
-        self.entries = None  # loaded at the first lookup
+        super().__init__(folder, settings_key)
         self.wrappers = {}  # (class name, name) → the build's Author/Category/Tag object
-        self.used = set()
-        self.changed = False
-
-    def _load(self):
-        self.entries = {}
-        try:
-            with open(self.path, "rb") as handle:
-                version, entries = marshal.load(handle)
-            if version == self.FORMAT and isinstance(entries, dict):
-                self.entries = entries
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
 
     def _entry(self, path, file_key):
-        if self.entries is None:
-            self._load()
         entry = self.entries.get(path)
         return entry if entry is not None and entry[0] == file_key else None
 
@@ -239,8 +237,6 @@ class ObjectSnapshot:
         return obj
 
     def keep(self, path, file_key, base_path, obj):
-        if self.entries is None:
-            self._load()
         state = {
             name: (value.copy() if isinstance(value, (list, dict, set)) else value)
             for name, value in obj.__dict__.items()
@@ -258,31 +254,15 @@ class ObjectSnapshot:
 
     def adopt(self, path, entry):
         """An entry made by ``keep`` in a worker process."""
-        if self.entries is None:
-            self._load()
         self.entries[path] = entry
         self.used.add(path)
         self.changed = True
 
     def file_keys(self):
         """The file keys of the objects this build used or kept."""
-        if self.entries is None:
+        if self._entries is None:
             return set()
-        return {self.entries[path][0] for path in self.used if path in self.entries}
-
-    def save(self):
-        """Write the entries used by this build, atomically (nothing when nothing changed)."""
-        if self.entries is None:
-            return
-        unused = set(self.entries) - self.used
-        if not self.changed and not unused:
-            return
-        for where in unused:
-            del self.entries[where]
-        if os.path.isdir(self.folder):
-            remove_other_caches(self.folder, "objects-", self.path)
-        write_atomically(self.path, marshal.dumps((self.FORMAT, self.entries)))
-        self.changed = False
+        return {self._entries[path][0] for path in self.used if path in self._entries}
 
 
 _WRAPPERS = {cls.__name__: cls for cls in (Author, Category, Tag)}
