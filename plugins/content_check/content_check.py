@@ -22,13 +22,13 @@ Settings:
     CONTENT_CHECK_SUFFIX_FORMAT = "-{date:%Y-%m-%d}"   # suffix for colliding URLs
 """
 
-import fnmatch
 import html
 import logging
 import os
 
 from markdown import Markdown
 from pelican import signals
+from pelican.generators import Generator
 from pelican.readers import (
     _DISCARD,
     DUPLICATES_DEFINITIONS_ALLOWED,
@@ -97,49 +97,23 @@ def check_file(path, settings, data=None):
 
 
 def source_files(settings, others=None):
-    """Every Markdown file Pelican will read as an article or a page, sorted: the files of
-    ARTICLE_PATHS and PAGE_PATHS less ARTICLE_EXCLUDES, PAGE_EXCLUDES and IGNORE_FILES, by
-    the rules of Pelican's ``Generator.get_files``. Other files found there (which will not
-    be published) are appended to ``others``."""
+    """Every Markdown file Pelican will read as an article or a page, sorted: Pelican's own
+    ``Generator.get_files`` picks them (ARTICLE_PATHS and PAGE_PATHS less ARTICLE_EXCLUDES,
+    PAGE_EXCLUDES and IGNORE_FILES), so the check and the build see the same files. Other
+    files found there (which will not be published) are appended to ``others``."""
+    root = settings["PATH"]
+    finder = Generator(context={}, settings=settings, path=root, theme=settings["THEME"],
+                       output_path=settings["OUTPUT_PATH"])  # fmt: skip
     found = []
-    for paths, excludes in (
-        (settings.get("ARTICLE_PATHS", [""]), settings.get("ARTICLE_EXCLUDES", [])),
-        (settings.get("PAGE_PATHS", []), settings.get("PAGE_EXCLUDES", [])),
-    ):
-        for path in selected_files(settings["PATH"], paths, excludes,
-                                   settings.get("IGNORE_FILES", [])):  # fmt: skip
-            if path.rsplit(".", 1)[-1] in MARKDOWN_EXTENSIONS and "." in os.path.basename(path):
+    for kind in ("ARTICLE", "PAGE"):
+        paths, excludes = settings[f"{kind}_PATHS"], settings[f"{kind}_EXCLUDES"]
+        for relative in finder.get_files(paths, exclude=excludes, extensions=False):
+            path = os.path.join(root, relative)
+            if os.path.splitext(relative)[1][1:] in MARKDOWN_EXTENSIONS:
                 found.append(path)
-            elif others is not None and ".bak" not in os.path.basename(path):
+            elif others is not None and ".bak" not in os.path.basename(relative):
                 others.append(path)
     return sorted(set(found))
-
-
-def selected_files(root, paths, excludes, ignores):
-    """The files under ``root``/``paths`` that Pelican's ``Generator.get_files`` considers
-    (before it filters by extension): walking into symbolic links, skipping the folders named
-    by ``excludes`` (relative to ``root``) and the folders and files whose name matches an
-    ``ignores`` pattern."""
-    excluded = {}
-    for exclude in excludes:
-        parent, name = os.path.split(os.path.join(root, exclude))
-        excluded.setdefault(parent, set()).add(name)
-    files = []
-    for path in [paths] if isinstance(paths, str) else paths:
-        top = os.path.join(root, path) if path else root
-        if not os.path.isdir(top):
-            if os.path.exists(top) and not _ignored(os.path.basename(top), ignores):
-                files.append(top)
-            continue
-        for directory, subdirs, names in os.walk(top, topdown=True, followlinks=True):
-            skip = excluded.get(directory, ())
-            subdirs[:] = sorted(d for d in subdirs if d not in skip and not _ignored(d, ignores))
-            files.extend(os.path.join(directory, n) for n in names if not _ignored(n, ignores))
-    return files
-
-
-def _ignored(name, ignores):
-    return any(fnmatch.fnmatch(name, pattern) for pattern in ignores)
 
 
 def static_urls(settings):
