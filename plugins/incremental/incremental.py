@@ -31,7 +31,7 @@ kept, with their fingerprints (plugins/search uses it instead of reading the out
 
 Settings:
     INCREMENTAL_MANIFEST = None   # path of the manifest; default under CACHE_PATH, per output
-    INCREMENTAL_WORKERS = 0       # processes for reading uncached files; 0 = one per core
+    INCREMENTAL_WORKERS = 0       # processes for reading and rendering; 0 = one per core
 """
 
 import logging
@@ -54,7 +54,13 @@ from plugins.incremental.fingerprint import (
     tree_digest,
     tree_stamp,
 )
-from plugins.incremental.readers import CachedReaders, ContentCache, FileKeys, ObjectSnapshot
+from plugins.incremental.readers import (
+    CachedReaders,
+    ContentCache,
+    FileKeys,
+    ObjectSnapshot,
+    worker_count,
+)
 from plugins.incremental.state import BuildState, write_if_changed
 from plugins.incremental.writer import IncrementalWriter
 
@@ -301,8 +307,7 @@ class Build:
         renders every n-th page and writes it), else here. The parent records the results
         in the manifest in queue order, so the outcome does not depend on the workers."""
         jobs, self.deferred = self.deferred, []
-        workers = self.settings.get("INCREMENTAL_WORKERS") or os.cpu_count() or 1
-        workers = min(workers, 8)
+        workers = worker_count(self.settings)
         global _render_state
         _render_state = (jobs, self.state.output_path)
         try:
@@ -355,10 +360,7 @@ def _render_share(share):
     results = []
     for number in range(index, len(jobs), count):
         template, name, context, kwargs, fingerprint = jobs[number]
-        local = context.copy()
-        local["localsiteurl"] = local.get("localsiteurl", None)
-        local["output_file"] = name
-        local.update(kwargs)
+        local = IncrementalWriter.local_context(context, name, kwargs, relative_urls=False)
         data = template.render(local).encode("utf-8")
         path = os.path.join(output_path, name)
         written = write_if_changed(path, data)

@@ -32,6 +32,12 @@ CACHE_FORMAT = 1
 PARALLEL_MINIMUM = 24
 
 
+def worker_count(settings):
+    """Processes for reading and for rendering: INCREMENTAL_WORKERS, or one per core (8 at
+    most: beyond that the parent's own share of the work dominates)."""
+    return min(settings.get("INCREMENTAL_WORKERS") or os.cpu_count() or 1, 8)
+
+
 class _SettingsCache:
     """A dict kept in ``<folder>/<prefix><settings digest>.marshal``, read at its first use
     (a build may not need it at all), saved with only the entries this build used. The files
@@ -541,7 +547,7 @@ class CachedReaders(Readers):
                 continue
             if self.content_cache.get(key) is None:
                 missing.append(path)
-        workers = min(os.cpu_count() or 1, 8)
+        workers = worker_count(self.settings)
         if len(missing) < PARALLEL_MINIMUM or workers < 2:
             return 0
         make_objects = (

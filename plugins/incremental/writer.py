@@ -132,7 +132,8 @@ class IncrementalWriter(SiteWriter):
 
     # --- helpers ------------------------------------------------------------------------
     @staticmethod
-    def _local_context(context, name, kwargs, relative_urls):
+    def local_context(context, name, kwargs, relative_urls):
+        """The context one page is rendered with (here, or by a render worker)."""
         local = context.copy()
         local["localsiteurl"] = local.get("localsiteurl", None)
         if relative_urls:
@@ -152,7 +153,7 @@ class IncrementalWriter(SiteWriter):
             self._claim(name, override)
             build.deferred.append((template, os.path.normpath(name), context, kwargs, fingerprint))
             return
-        local = self._local_context(context, name, kwargs, relative_urls)
+        local = self.local_context(context, name, kwargs, relative_urls)
         if local["localsiteurl"]:
             context["localsiteurl"] = local["localsiteurl"]
         data = template.render(local).encode("utf-8")
