@@ -395,3 +395,31 @@ def test_a_restored_article_links_to_the_new_url_of_an_article_it_names(tmp_path
     site = assert_same_as_cold(tmp_path, "renamed target", content, theme)
     page = next(p for p in site.files(".html") if "bai-so-1" in p.name)
     assert "tieu-de-moi-cua-bai-hai.html" in page.read_text(encoding="utf-8")
+
+
+def test_with_a_reading_signal_heard_the_workers_parse_and_this_process_does_not(
+    tmp_path, project, monkeypatch
+):
+    """An article_generator_context receiver turns the objects of the snapshot and of the
+    workers off (it must be sent for every file), but the workers' parsing still serves."""
+    from pelican import signals
+
+    from plugins.content_check.content_check import CheckedMarkdownReader
+
+    content, theme = project
+    parsed = []
+    original = CheckedMarkdownReader.read_raw
+    monkeypatch.setattr(CheckedMarkdownReader, "read_raw",
+                        lambda self, path: parsed.append(path) or original(self, path))  # fmt: skip
+    seen = []
+
+    def receiver(sender, metadata=None):
+        seen.append(metadata.get("title"))
+
+    signals.article_generator_context.connect(receiver)
+    try:
+        build(tmp_path, "heard", content, theme)
+    finally:
+        signals.article_generator_context.disconnect(receiver)
+    assert len(seen) == 24
+    assert parsed == []  # all 24 parsed by the workers (forked: not seen here), none again

@@ -313,6 +313,22 @@ class _Unpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"unknown reference {pid!r}")
 
 
+# What each generator sends while it reads a file (besides content_object_init).
+_GENERATOR_SIGNALS = {
+    Article: (signals.article_generator_preread, signals.article_generator_context),
+    Page: (signals.page_generator_preread, signals.page_generator_context),
+}
+
+
+def _heard_while_reading(*generator_signals):
+    """True when a plugin listens to a signal sent while a file is read: it expects the
+    signal for every file, so no object may come from the snapshot or a worker."""
+    return any(
+        s is not None and s.receivers
+        for s in (signals.content_object_init, *generator_signals)
+    )
+
+
 def _in_future(date):
     if date is None:
         return False
@@ -481,9 +497,7 @@ class CachedReaders(Readers):
             self.snapshot is None
             or self._markdown_reader(full_path) is None
             or (fmt and fmt != full_path.rsplit(".", 1)[-1])
-            # a receiver of these signals expects them for every file: read every file
-            or any(s is not None and s.receivers
-                   for s in (preread_signal, context_signal, signals.content_object_init))
+            or _heard_while_reading(preread_signal, context_signal)
         ):
             return super().read_file(*arguments)
         file_key = self.file_keys.key(full_path)
@@ -553,7 +567,7 @@ class CachedReaders(Readers):
         make_objects = (
             base_path is not None
             and self.snapshot is not None
-            and not signals.content_object_init.receivers
+            and not _heard_while_reading(*_GENERATOR_SIGNALS.get(content_class, ()))
         )
         context = multiprocessing.get_context("fork")
         chunk = max(1, min(64, len(missing) // (workers * 8)))
