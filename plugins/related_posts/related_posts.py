@@ -38,6 +38,7 @@ import time
 
 from pelican import signals
 
+from plugins.incremental.state import write_atomically
 from plugins.vn_text import nfc, now_in_vietnam, to_vietnam_time
 
 logger = logging.getLogger(__name__)
@@ -292,12 +293,8 @@ def _load_tagged(path, tag):
 
 
 def _save_tagged(path, tag, data):
-    """Write ``(tag, data)`` with marshal, atomically (temporary file, then rename)."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    temporary = f"{path}.{os.getpid()}.tmp"
-    with open(temporary, "wb") as handle:
-        marshal.dump((tag, data), handle)
-    os.replace(temporary, path)
+    """Write ``(tag, data)`` with marshal, atomically."""
+    write_atomically(path, marshal.dumps((tag, data)))
 
 
 def register():
