@@ -346,16 +346,18 @@ class Stamps:
         return self.folder / f"{shard}.json"
 
     def current(self, shard, fingerprint_, bundle):
+        """The bytes of the shard's pagefind-entry.json if the shard is current, else None."""
         try:
             stamp = json.loads(self.path(shard).read_text(encoding="utf-8"))
             entry = (bundle / ENTRY_FILE).read_bytes()
         except (OSError, ValueError):
-            return False
-        return stamp == {"fingerprint": fingerprint_, "entry": hashlib.sha256(entry).hexdigest()}
+            return None
+        good = {"fingerprint": fingerprint_, "entry": hashlib.sha256(entry).hexdigest()}
+        return entry if stamp == good else None
 
-    def save(self, shard, fingerprint_, bundle):
-        entry = hashlib.sha256((bundle / ENTRY_FILE).read_bytes()).hexdigest()
-        stamp = {"entry": entry, "fingerprint": fingerprint_}
+    def save(self, shard, fingerprint_, entry):
+        """``entry``: the bytes of the shard's new pagefind-entry.json."""
+        stamp = {"entry": hashlib.sha256(entry).hexdigest(), "fingerprint": fingerprint_}
         write_if_changed(str(self.path(shard)), json.dumps(stamp, sort_keys=True).encode())
 
     def keep_only(self, shards):
@@ -418,8 +420,12 @@ def update_index(output, settings, outputs=None):
         return result
 
     fingerprints = {name: fingerprint(shards[name], settings) for name in order}
-    todo = [name for name in order
-            if not stamps.current(name, fingerprints[name], bundle / name)]  # fmt: skip
+    entries = {}  # shard → bytes of its pagefind-entry.json
+    for name in order:
+        entry = stamps.current(name, fingerprints[name], bundle / name)
+        if entry is not None:
+            entries[name] = entry
+    todo = [name for name in order if name not in entries]
     if todo:
         state.mkdir(parents=True, exist_ok=True)
         # The largest shards first: the pool then ends with the small ones.
@@ -431,7 +437,8 @@ def update_index(output, settings, outputs=None):
             }
             for name in todo:
                 running[name].result()  # raises the shard's error, if any
-                stamps.save(name, fingerprints[name], bundle / name)
+                entries[name] = (bundle / name / ENTRY_FILE).read_bytes()
+                stamps.save(name, fingerprints[name], entries[name])
         result.indexed = shard_order(todo)
 
     # Only the shards and shards.json: remove gone shards and anything else (an older layout).
@@ -444,8 +451,7 @@ def update_index(output, settings, outputs=None):
     language = settings["SEARCH_LANGUAGE"]
     listed = []
     for name in order:
-        entry = json.loads((bundle / name / ENTRY_FILE).read_text(encoding="utf-8"))
-        listed.append((name, entry["languages"][language]["hash"]))
+        listed.append((name, json.loads(entries[name])["languages"][language]["hash"]))
     write_if_changed(str(bundle / SHARDS_FILE), shards_manifest(listed))
 
     result.seconds = time.perf_counter() - started
