@@ -13,7 +13,7 @@ import pytest
 from pelican.settings import read_settings
 
 from tests.conftest import ROOT, make_content
-from tools.publish import PublishError, exchange, publish
+from tools.publish import PublishError, exchange, lock, mirror, publish
 
 ARTICLE = """Title: {title}
 Date: {date}
@@ -159,18 +159,25 @@ def test_content_warnings_are_expected_and_do_not_fail(published):
     assert (output / "2024/04/hoi-nghi-giao-ban-so-1.html").is_file()
 
 
-def _wait_for_staging(parent, process, minimum_files=20, timeout=120):
+def _wait_for_build(standby, process, timeout=120):
+    """Wait until the build has written a changed article into the standby folder."""
+    page = standby / "2024/03/hoi-nghi-giao-ban-so-0.html"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for entry in parent.iterdir():
-            if entry.name.startswith(".output.new-"):
-                count = sum(1 for p in entry.rglob("*") if p.is_file())
-                if count >= minimum_files:
-                    return entry
+        try:
+            if "Nội dung đã sửa" in page.read_text(encoding="utf-8"):
+                return
+        except (OSError, UnicodeDecodeError):
+            pass
         if process.poll() is not None:
             pytest.fail(f"publish ended before it could be interrupted: {process.returncode}")
         time.sleep(0.02)
-    pytest.fail("the staging folder never filled up")
+    pytest.fail("the build never wrote into the standby folder")
+
+
+def _standby_mark(output, cache):
+    digest = hashlib.sha1(str(output).encode()).hexdigest()[:12]
+    return cache / "incremental" / f"publish-{digest}.standby"
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
@@ -181,18 +188,22 @@ def test_interrupted_publish_leaves_output_exactly_as_it_was(published, tmp_path
         target = content / "articles" / path
         target.write_text(text.replace(BODY, "Nội dung đã sửa. " + BODY), encoding="utf-8")
     process = run_publish(content, output, cache, wait=False)
-    staging = _wait_for_staging(tmp_path, process)
+    standby = tmp_path / ".output.standby"
+    _wait_for_build(standby, process)
     process.send_signal(how)
     process.wait(timeout=120)
     assert process.returncode != 0
     assert snapshot(output) == before
-    if how != signal.SIGKILL:  # cleaned up on the way out
-        assert not staging.exists()
-    # The next publish removes any leftover and succeeds.
+    # The half-built standby folder is not trusted: the next publish compares it with
+    # output/ byte by byte (see test_an_untrusted_standby_folder_is_compared_byte_by_byte).
+    assert not _standby_mark(output, cache).exists()
     result = run_publish(content, output, cache)
     assert result.returncode == 0, result.stderr
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".output.new-")]
+    assert _standby_mark(output, cache).exists()
     assert "Nội dung đã sửa" in (output / "2024/03/hoi-nghi-giao-ban-so-0.html").read_text()
+    cold = tmp_path / "cold"
+    assert run_publish(content, cold, tmp_path / "cold-cache").returncode == 0
+    assert contents(output) == contents(cold)
 
 
 def test_two_publish_builds_are_byte_identical(tmp_path):
@@ -229,3 +240,89 @@ def test_publish_logs_nothing_unexpected_for_the_sample_site(tmp_path, monkeypat
         publish(settings, str(tmp_path / "output"))
     assert (tmp_path / "output" / "index.html").is_file()
     assert not os.path.exists(tmp_path / ".output.new")
+
+
+def test_the_previous_site_stays_as_the_standby_folder(published, tmp_path):
+    content, output, cache = published
+    before = contents(output)
+    (content / "articles" / "2024" / "bai-0.md").write_text(
+        ARTICLE.format(title="Hội nghị giao ban số 0", date="2024-03-02 08:00",
+                       body="Nội dung đã sửa."),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = run_publish(content, output, cache)
+    assert result.returncode == 0, result.stderr
+    assert "Nội dung đã sửa" in (output / "2024/03/hoi-nghi-giao-ban-so-0.html").read_text()
+    assert contents(tmp_path / ".output.standby") == before
+    assert _standby_mark(output, cache).exists()
+
+
+def test_an_untrusted_standby_folder_is_compared_byte_by_byte(published, tmp_path):
+    content, output, cache = published
+    assert run_publish(content, output, cache).returncode == 0  # makes the standby folder
+    standby = tmp_path / ".output.standby"
+    page = "2024/03/hoi-nghi-giao-ban-so-1.html"
+    # Same size and mtime as the live page, other bytes: only a byte comparison sees it.
+    live = (output / page).stat()
+    (standby / page).write_bytes(b"x" * live.st_size)
+    os.utime(standby / page, ns=(live.st_atime_ns, live.st_mtime_ns))
+    _standby_mark(output, cache).unlink()  # as after an interrupted publish
+    expected = contents(output)
+    result = run_publish(content, output, cache)
+    assert result.returncode == 0, result.stderr
+    assert contents(output) == expected
+
+
+def test_a_second_publish_at_the_same_time_stops_with_a_message(published):
+    content, output, cache = published
+    before = snapshot(output)
+    held = lock(str(_standby_mark(output, cache).with_suffix(".lock")))
+    try:
+        result = run_publish(content, output, cache)
+    finally:
+        held.close()
+    assert result.returncode == 1
+    assert "đang có một lần đăng khác chạy" in result.stderr
+    assert snapshot(output) == before
+    assert run_publish(content, output, cache).returncode == 0  # the lock is gone with it
+
+
+def _tree(folder):
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        name = path.relative_to(folder).as_posix()
+        if path.is_symlink():
+            found[name] = ("link", os.readlink(path))
+        elif path.is_dir():
+            found[name] = ("dir",)
+        else:
+            found[name] = ("file", path.read_bytes(), path.stat().st_mtime_ns)
+    return found
+
+
+def test_mirror_copies_only_what_differs(tmp_path):
+    source, target = tmp_path / "source", tmp_path / "target"
+    (source / "a" / "b").mkdir(parents=True)
+    (source / "index.html").write_text("trang chủ")
+    (source / "a" / "b" / "bai.html").write_text("bài")
+    (source / "a" / "gone-dir").mkdir()
+    (source / "link").symlink_to("index.html")
+    assert mirror(source, target) == 2
+    assert _tree(target) == _tree(source)
+    assert mirror(source, target) == 0  # nothing differs: nothing copied
+    (source / "index.html").write_text("trang chủ mới")
+    os.utime(source / "index.html", ns=(0, 1_000_000_000))
+    (source / "a" / "gone-dir").rmdir()
+    (source / "a" / "gone-dir").write_text("now a file")
+    (source / "link").unlink()
+    (source / "link").symlink_to("a")
+    (target / "extra" / "deep").mkdir(parents=True)
+    (target / "stray.html").write_text("x")
+    assert mirror(source, target) == 2
+    assert _tree(target) == _tree(source)
+    # Same size and mtime, other bytes: trusted unless careful.
+    (target / "index.html").write_bytes(b"x" * (source / "index.html").stat().st_size)
+    os.utime(target / "index.html", ns=(0, 1_000_000_000))
+    assert mirror(source, target) == 0
+    assert mirror(source, target, careful=True) == 1
+    assert _tree(target) == _tree(source)

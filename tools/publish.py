@@ -1,20 +1,31 @@
 """`make publish`: the production build, all or nothing.
 
 1. The content check (`make check`): any error stops here, before anything is built.
-2. The site is built with publishconf.py into a fresh folder next to output/
-   (``.output.new-<pid>``), never into output/ itself.
+2. The site is built with publishconf.py into the standby folder next to output/
+   (``.output.standby``), never into output/ itself. The standby folder is first made an
+   exact copy of output/ (``mirror``), so the incremental build writes only what changed.
 3. The build must finish without an error and without an unexpected warning (content
    warnings from the check, such as a duplicate title, are expected and shown).
-4. Only then the new folder takes the place of output/ in one atomic step (Linux
-   ``renameat2(RENAME_EXCHANGE)``), and the old one is deleted.
+4. Only then the standby folder takes the place of output/ in one atomic step (Linux
+   ``renameat2(RENAME_EXCHANGE)``); the site that was live becomes the standby folder.
+
+The standby folder is kept between publishes (it is the previous site, a one-step backup):
+bringing it up to date copies the files the last publish changed, where a fresh copy of
+output/ and deleting the old one cost seconds per thousand files (see docs/BENCHMARKS.md).
+Whether it was left exactly as the swap left it is recorded in the cache
+(``publish-<hash>.standby``); if not (an interrupted publish, or no record), it is compared
+with output/ byte by byte instead of by size and mtime.
 
 A failed, interrupted (Ctrl-C) or killed (SIGKILL) publish leaves output/ exactly as it
-was; a leftover ``.output.new-*`` folder from a killed run is removed by the next run.
+was. Two publishes into the same output/ at once: the second stops with a message.
 """
 
 import argparse
 import ctypes
 import ctypes.util
+import errno
+import fcntl
+import filecmp
 import hashlib
 import logging
 import os
@@ -93,16 +104,96 @@ def exchange(new, old):
     os.rename(parked, new)
 
 
-def staging_path(output):
+def standby_path(output):
     parent, name = os.path.split(os.path.abspath(output))
-    return os.path.join(parent, f".{name}.new-{os.getpid()}")
+    return os.path.join(parent, f".{name}.standby")
 
 
 def remove_leftovers(output):
+    """Folders older versions of this tool left behind (a per-run staging copy) and the
+    fallback swap's parking place."""
     parent, name = os.path.split(os.path.abspath(output))
     for entry in os.listdir(parent or "."):
         if entry.startswith(f".{name}.new-") or entry == f"{name}.old":
             shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
+
+
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.remove(path)
+
+
+def mirror(source, target, careful=False):
+    """Make ``target`` an exact copy of ``source`` (files, symlinks, folders), copying only
+    what differs; returns the number of files copied.
+
+    A file counts as the same when size and mtime match (copies keep the mtime), or, if
+    ``careful``, when its bytes match: for a target someone may have written into."""
+    copied = 0
+    if careful:
+        filecmp.clear_cache()
+    os.makedirs(target, exist_ok=True)
+    wanted = set()
+    with os.scandir(source) as entries:
+        for entry in entries:
+            wanted.add(entry.name)
+            there = os.path.join(target, entry.name)
+            try:
+                old = os.lstat(there)
+            except FileNotFoundError:
+                old = None
+            if entry.is_symlink():
+                link = os.readlink(entry.path)
+                if old is not None and not (os.path.islink(there) and os.readlink(there) == link):
+                    _remove(there)
+                    old = None
+                if old is None:
+                    os.symlink(link, there)
+            elif entry.is_dir():
+                if old is not None and not os.path.isdir(there):
+                    _remove(there)
+                copied += mirror(entry.path, there, careful)
+            else:
+                new = entry.stat()
+                if old is not None and os.path.isdir(there) and not os.path.islink(there):
+                    _remove(there)
+                    old = None
+                same = (
+                    old is not None
+                    and old.st_size == new.st_size
+                    and (filecmp.cmp(entry.path, there, shallow=False) if careful
+                         else old.st_mtime_ns == new.st_mtime_ns)
+                )  # fmt: skip
+                if not same:
+                    if old is not None:
+                        os.remove(there)  # never write into a file another name may share
+                    shutil.copy2(entry.path, there, follow_symlinks=False)
+                    copied += 1
+                elif careful and old.st_mtime_ns != new.st_mtime_ns:
+                    os.utime(there, ns=(new.st_atime_ns, new.st_mtime_ns))
+    for name in os.listdir(target):
+        if name not in wanted:
+            _remove(os.path.join(target, name))
+    return copied
+
+
+def lock(path):
+    """An exclusive lock held until the process ends (released by the system even when the
+    process is killed); raises PublishError if another publish holds it."""
+    handle = open(path, "a")  # noqa: SIM115 (kept open: the lock lives as long as the file)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        handle.close()
+        if error.errno in (errno.EAGAIN, errno.EACCES):
+            raise PublishError(
+                "đang có một lần đăng khác chạy cho cùng thư mục, hãy chờ nó xong "
+                "(another publish into the same output folder is running)"
+            ) from None
+        raise
+    return handle
 
 
 def publish(settings, output):
@@ -113,22 +204,29 @@ def publish(settings, output):
     errors = [p for p in problems if p.level == ERROR]
     if errors:
         raise PublishError(f"{len(errors)} lỗi trong nội dung ({len(errors)} content errors)")
-    remove_leftovers(output)
-    staging = staging_path(output)
-    # The staging folder starts as a copy of the live site (mtimes kept), and the build's
-    # manifest as a copy of the live one: the incremental build then renders and writes only
+    # The standby folder is made a copy of the live site (mtimes kept), and the build's
+    # manifest a copy of the live one: the incremental build then renders and writes only
     # what changed, and unchanged files keep their mtime in the new output/.
-    name = f"publish-{hashlib.sha1(output.encode()).hexdigest()[:12]}.json"
-    manifest = os.path.join(settings["CACHE_PATH"], "incremental", name)
-    staging_manifest = manifest + ".staging"
+    stem = os.path.join(settings["CACHE_PATH"], "incremental",
+                        f"publish-{hashlib.sha1(output.encode()).hexdigest()[:12]}")  # fmt: skip
+    manifest, staging_manifest = stem + ".json", stem + ".json.staging"
+    clean_mark = stem + ".standby"  # present: the standby folder is as the last swap left it
     os.makedirs(os.path.dirname(manifest), exist_ok=True)
+    staging = standby_path(output)
     settings = dict(settings, OUTPUT_PATH=staging, DELETE_OUTPUT_DIRECTORY=False,
                     INCREMENTAL_MANIFEST=staging_manifest)  # fmt: skip
+    held = lock(stem + ".lock")
     try:
+        remove_leftovers(output)
+        careful = not os.path.isfile(clean_mark)
+        if not careful:
+            os.remove(clean_mark)  # from now on the standby folder may be written into
         if os.path.isdir(output):
-            shutil.copytree(output, staging, symlinks=True, copy_function=shutil.copy2)
+            mirror(output, staging, careful)
             if os.path.isfile(manifest):
                 shutil.copyfile(manifest, staging_manifest)
+        elif os.path.exists(staging):
+            shutil.rmtree(staging)
         try:
             records = build(settings)
         except Exception as error:  # a crash in a template or a plugin
@@ -143,14 +241,16 @@ def publish(settings, output):
             )
         if os.path.isdir(output):
             exchange(staging, output)
+            with open(clean_mark, "w") as mark:
+                mark.write(staging + "\n")
         else:
             os.rename(staging, output)
         if os.path.isfile(staging_manifest):
             os.replace(staging_manifest, manifest)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
         if os.path.exists(staging_manifest):
             os.remove(staging_manifest)
+        held.close()
 
 
 def main(argv=None):
