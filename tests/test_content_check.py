@@ -54,7 +54,7 @@ def run_check(content):
     """`make check` on a content folder: (exit code, output)."""
     result = subprocess.run(
         [sys.executable, "-m", "plugins.content_check", "-s", "pelicanconf.py",
-         "--content", str(content)],
+         "--content", str(content), "--cache", str(content.parent / "check-cache")],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     return result.returncode, result.stdout + result.stderr
@@ -422,3 +422,83 @@ def test_make_check_ignores_hidden_files_the_build_ignores(tmp_path):
     assert "._a.md" not in output
     site = build_site(tmp_path / "output", content=content)
     assert site.log.messages() == []
+
+
+# --- the check cache -----------------------------------------------------------------------
+
+
+def _check_settings(content, cache):
+    from pelican.settings import read_settings
+
+    return read_settings(str(ROOT / "pelicanconf.py"),
+                         override={"PATH": str(content), "CACHE_PATH": str(cache)})  # fmt: skip
+
+
+def test_remembered_reports_follow_every_file_the_rules_look_at(tmp_path, monkeypatch):
+    """An unchanged article's report is reused only while the article it links to and the
+    image it shows are unchanged: deleting either, or breaking the image, is reported as
+    by a check without the cache."""
+    from PIL import Image
+
+    from plugins.content_check import content_check
+
+    image = tmp_path / "anh.jpg"
+    Image.new("RGB", (64, 48), "red").save(image)
+    content = make_content(tmp_path, {
+        "2024/a.md": article(body="Xem [bài trước]({filename}b.md).\n\n"
+                                  "![Hội nghị]({static}/images/2024/hoi-nghi.jpg)"),
+        "2024/b.md": article(title="Bài trước", date="2024-03-27 08:00"),
+    }, images={"2024/hoi-nghi.jpg": image})  # fmt: skip
+    settings = _check_settings(content, tmp_path / "cache")
+    checked = []
+    original = content_check.check_file
+    monkeypatch.setattr(content_check, "check_file",
+                        lambda path, *a, **k: checked.append(path) or original(path, *a, **k))
+
+    def both():
+        checked.clear()
+        _, cached = content_check.check_tree(settings)
+        files = sorted(os.path.relpath(p, content) for p in checked)
+        _, fresh = content_check.check_tree(settings, cache=False)
+        assert [p.format() for p in cached] == [p.format() for p in fresh]
+        return files, [p.message for p in cached if p.level == "error"]
+
+    assert both() == (["articles/2024/a.md", "articles/2024/b.md"], [])
+    assert both() == ([], [])  # nothing changed: nothing checked again
+    linked = content / "articles" / "2024" / "b.md"
+    kept = linked.read_bytes()
+    linked.unlink()
+    files, errors = both()
+    assert files == ["articles/2024/a.md"]  # a.md again: a file it links to changed
+    assert any("không tìm thấy tệp được liên kết" in e for e in errors)
+    linked.write_bytes(kept)
+    assert both() == (["articles/2024/a.md", "articles/2024/b.md"], [])
+    photo = content / "images" / "2024" / "hoi-nghi.jpg"
+    photo.write_bytes(photo.read_bytes()[:200])  # a truncated upload
+    files, errors = both()
+    assert files == ["articles/2024/a.md"]
+    assert errors and all("hoi-nghi.jpg" in e for e in errors)
+    photo.unlink()
+    assert any("hoi-nghi.jpg" in e for e in both()[1])
+    Image.new("RGB", (64, 48), "blue").save(photo)
+    assert both()[1] == []
+    # An edit that keeps the size and the mtime (the ctime changes) is seen.
+    source = content / "articles" / "2024" / "a.md"
+    before = source.stat()
+    text = source.read_text(encoding="utf-8")
+    source.write_text(text.replace("Category: Xây dựng Đảng", "Category: Xây dựng Đảnq"),
+                      encoding="utf-8")  # fmt: skip
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    files, _ = both()
+    assert files == ["articles/2024/a.md"]
+    assert any("Xây dựng Đảnq" in p.message for p in content_check.check_tree(settings)[1])
+
+
+def test_make_check_remembers_reports_between_runs(tmp_path):
+    content = make_content(tmp_path, {"2024/a.md": GOOD})
+    assert run_check(content)[0] == 0
+    assert list((tmp_path / "check-cache" / "content_check").glob("reports-*.pickle"))
+    (content / "articles" / "2024" / "a.md").write_text(article(date="31/02/2024 08:00"),
+                                                        encoding="utf-8")  # fmt: skip
+    code, output = run_check(content)
+    assert code == 1 and "articles/2024/a.md:2: lỗi" in output

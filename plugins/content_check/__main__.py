@@ -20,8 +20,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="make check", description=__doc__.splitlines()[0])
     parser.add_argument("-s", "--settings", default="pelicanconf.py")
     parser.add_argument("--content", help="content folder (default: PATH of the settings)")
+    parser.add_argument("--cache", help="cache folder (default: CACHE_PATH of the settings)")
     args = parser.parse_args(argv)
     override = {"PATH": os.path.abspath(args.content)} if args.content else {}
+    if args.cache:
+        override["CACHE_PATH"] = os.path.abspath(args.cache)
     settings = read_settings(args.settings, override=override)
     reports, problems = check_tree(settings)
     for problem in problems:

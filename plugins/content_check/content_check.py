@@ -18,6 +18,11 @@ What the build itself does about content:
 - When ``DRAFT_SAVE_AS`` is empty (publishconf.py) drafts, and future-dated articles (which
   Pelican turns into drafts), are dropped entirely: no file, link, feed or sitemap entry.
 
+``check_tree`` remembers each file's report in CACHE_PATH/content_check/ (``CheckCache``):
+a file is checked again only when it, or a file its rules looked at (a linked article, an
+image), changed since (size, mtime, ctime, inode), or when the settings, the plugins' code
+or the working folder did. The rules across files always run on every report.
+
 Settings:
     CONTENT_CHECK_SUFFIX_FORMAT = "-{date:%Y-%m-%d}"   # suffix for colliding URLs
 """
@@ -25,6 +30,8 @@ Settings:
 import html
 import logging
 import os
+import pickle
+import time
 
 from markdown import Markdown
 from pelican import signals
@@ -38,7 +45,16 @@ from pelican.readers import (
 from pelican.urlwrappers import Tag
 from pelican.utils import SafeDatetime
 
-from plugins.content_check.rules import ERROR, WARNING, Problem, check_reports, check_source
+from plugins.content_check.rules import (
+    ERROR,
+    WARNING,
+    Problem,
+    check_reports,
+    check_source,
+    file_signature,
+)
+from plugins.incremental.fingerprint import digest, settings_digest, tree_digest
+from plugins.incremental.state import write_atomically
 from plugins.photos.photos import display_path
 from plugins.vn_text import parse_date
 
@@ -48,6 +64,9 @@ DEFAULTS = {
     "CONTENT_CHECK_SUFFIX_FORMAT": "-{date:%Y-%m-%d}",
 }
 MARKDOWN_EXTENSIONS = tuple(MarkdownReader.file_extensions)
+PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE_FORMAT = 1
+CACHE_DAYS = 7  # a cache file no check used for this long (another content folder) goes
 
 
 class ContentError(Exception):
@@ -89,7 +108,8 @@ def check_file(path, settings, data=None):
         body = "\n" * (report.body_line - 1) + "\n".join(
             report.text.split("\n")[report.body_line - 1 :]
         )
-        for problem in audit_images(path, body, content_root, tuple(prefixes), max_pixels):
+        for problem in audit_images(path, body, content_root, tuple(prefixes), max_pixels,
+                                    report.look_at):  # fmt: skip
             report.problems.append(
                 Problem(report.path, problem.line, problem.level, problem.message)
             )
@@ -127,10 +147,64 @@ def static_urls(settings):
     return urls
 
 
-def check_tree(settings):
-    """All rules on all content files: returns (reports, problems) with problems sorted."""
+class CheckCache:
+    """The reports of the last check, per file, with the signatures of the file and of the
+    files its rules looked at (``SourceReport.files``). One cache file per settings, plugins'
+    code, content folder and working folder (messages name files relative to it)."""
+
+    def __init__(self, settings):
+        self.folder = os.path.join(settings["CACHE_PATH"], "content_check")
+        key = digest(CACHE_FORMAT, settings_digest(settings), settings["PATH"], os.getcwd(),
+                     tree_digest(PLUGINS_DIR, suffixes=(".py",)))  # fmt: skip
+        self.path = os.path.join(self.folder, f"reports-{key[:20]}.pickle")
+        try:
+            with open(self.path, "rb") as handle:
+                self.old = pickle.load(handle)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            self.old = {}
+        self.new = {}
+        self.changed = False
+
+    def report(self, path, settings):
+        """The report of ``path``: remembered if nothing it depends on changed, else made."""
+        signature = file_signature(path)  # before reading: a later write is seen next time
+        entry = self.old.get(path)
+        if (
+            entry is not None
+            and entry[0] == signature
+            and all(file_signature(p) == known for p, known in entry[1].items())
+        ):
+            self.new[path] = entry
+            return entry[2]
+        report = check_file(path, settings)
+        report.text = ""  # not needed after the rules of one file; keeps the cache small
+        self.new[path] = (signature, report.files, report)
+        self.changed = True
+        return report
+
+    def save(self):
+        if self.changed or self.new.keys() != self.old.keys():
+            write_atomically(self.path, pickle.dumps(self.new, protocol=pickle.HIGHEST_PROTOCOL))
+        else:
+            os.utime(self.path)  # in use: kept by the pruning below
+        limit = time.time() - CACHE_DAYS * 86400
+        for name in os.listdir(self.folder):
+            other = os.path.join(self.folder, name)
+            if other != self.path and os.path.getmtime(other) < limit:
+                os.remove(other)
+
+
+def check_tree(settings, cache=True):
+    """All rules on all content files: returns (reports, problems) with problems sorted.
+    ``cache``: reuse the reports of files unchanged since the last check (``CheckCache``)."""
     others = []
-    reports = [check_file(path, settings) for path in source_files(settings, others)]
+    files = source_files(settings, others)
+    if cache:
+        remembered = CheckCache(settings)
+        reports = [remembered.report(path, settings) for path in files]
+        remembered.save()
+    else:
+        reports = [check_file(path, settings) for path in files]
     problems = [problem for report in reports for problem in report.problems]
     for path in sorted(set(others)):
         problems.append(Problem(display_path(path), 1, WARNING,

@@ -8,6 +8,7 @@ need every file at once (duplicate slugs and titles, links between files).
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 from plugins.vn_text import nfc, parse_date, slugify
@@ -70,6 +71,13 @@ class SourceReport:
     date: object = None
     links: list = field(default_factory=list)
     problems: list = field(default_factory=list)
+    files: dict = field(default_factory=dict)  # path → file_signature: what the rules looked at
+
+    def look_at(self, path):
+        """Record that a rule looks at ``path`` on disk (taken before it does, so a change
+        made while checking is seen next time)."""
+        if path not in self.files:
+            self.files[path] = file_signature(path)
 
     def add(self, line, level, vietnamese, english):
         self.problems.append(Problem(self.path, line, level, f"{vietnamese} ({english})"))
@@ -92,6 +100,17 @@ class SourceReport:
     @property
     def errors(self):
         return [p for p in self.problems if p.level == ERROR]
+
+
+def file_signature(path):
+    """What says a file is unchanged without reading it: type, size, mtime, ctime (any write
+    changes it) and inode; None when there is no such file."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (stat.S_IFMT(info.st_mode), info.st_size, info.st_mtime_ns, info.st_ctime_ns,
+            info.st_ino)  # fmt: skip
 
 
 def parse_header(text):
@@ -285,6 +304,8 @@ def _check_body(report, content_root):
             if image:
                 continue  # images are checked by the photos plugin (audit_images)
             on_disk = _resolve_internal(report, target, content_root)
+            if on_disk is not None:
+                report.look_at(on_disk)
             if on_disk is not None and not os.path.isfile(on_disk):
                 report.add(
                     number,

@@ -336,8 +336,10 @@ _ITALIC_LINE = re.compile(r"^\s*(\*|_)(?!\1)(?P<caption>.+?)\1\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 
 
-def _audit_one(src, alt, caption, source_dir, content_root, prefixes, max_pixels):
-    """Problems (level, message) of one image reference."""
+def _audit_one(src, alt, caption, source_dir, content_root, prefixes, max_pixels,
+               look_at=None):  # fmt: skip
+    """Problems (level, message) of one image reference. ``look_at(path)`` is told of the
+    file before it is examined."""
     problems = []
     if not (alt or "").strip() and not (caption or "").strip():
         problems.append(("warning", ImageProblem("no_alt").describe(src)))
@@ -350,6 +352,8 @@ def _audit_one(src, alt, caption, source_dir, content_root, prefixes, max_pixels
         return problems  # not a content image (theme file, page-relative path)
     shown = relpath
     path = os.path.join(content_root, *relpath.split("/"))
+    if look_at is not None:
+        look_at(path)
     suffix = posixpath.splitext(relpath)[1].lower()
     if suffix in UNSUPPORTED_SUFFIXES or not (
         suffix in PROCESSED_SUFFIXES or suffix in PASSTHROUGH_SUFFIXES
@@ -370,10 +374,12 @@ def audit_images(
     content_root,
     prefixes=tuple(DEFAULTS["PHOTOS_CONTENT_PREFIXES"]),
     max_pixels=DEFAULTS["PHOTOS_MAX_PIXELS"],
+    look_at=None,
 ):
     """Check the images of one Markdown text: [Problem(line, level, message)], level
     "error" (missing file, unsupported or unreadable format, too large) or "warning"
-    (neither alt text nor caption). Reads image headers only, never whole images."""
+    (neither alt text nor caption). Reads image headers only, never whole images.
+    ``look_at(path)`` is told of each image file before it is examined."""
     relative = os.path.relpath(os.path.dirname(os.path.abspath(source_path)), content_root)
     source_dir = "" if relative == "." else relative.replace(os.sep, "/")
     lines = markdown_text.split("\n")
@@ -400,7 +406,7 @@ def audit_images(
             found.append((attrs.get("src") or "", attrs.get("alt"), attrs.get("title")))
         for src, alt, caption in found:
             for level, message in _audit_one(
-                src, alt, caption, source_dir, content_root, prefixes, max_pixels
+                src, alt, caption, source_dir, content_root, prefixes, max_pixels, look_at
             ):
                 problems.append(Problem(number, level, message))
     return problems
