@@ -9,7 +9,10 @@ build in a fresh process:
 - ours, one edit: one article's body edited (a recent one, then an old one);
 - stock Pelican 4.12, cold: its default theme, no plugins, the same Markdown files;
 - stock Pelican, one edit, with its content cache on (``CACHE_CONTENT``/``LOAD_CONTENT_CACHE``);
-- ``make check`` (lint every file, no build) on the same corpus, imports included.
+- ``make check`` (lint every file, no build) on the same corpus, imports included: first
+  with an empty cache, then after one edit (the other files' reports remembered);
+- ``make publish`` (check, build with publishconf.py into the standby folder, swap), imports
+  included: first, no change, one edit.
 
 Printed: wall seconds, CPU seconds (the build process and its workers), peak resident
 memory (the build process; the largest worker), and ratios to stock Pelican in the same run.
@@ -61,6 +64,22 @@ from plugins.content_check.rules import ERROR
 settings = read_settings("pelicanconf.py", override={override})
 reports, problems = check_tree(settings)
 assert len(reports) > 0 and not any(p.level == ERROR for p in problems), problems[:3]
+wall = time.perf_counter() - started
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+      me.ru_maxrss, kids.ru_maxrss)
+"""
+
+PUBLISH = """
+import os, resource, sys, time
+started = time.perf_counter()
+sys.path.insert(0, {root!r})
+os.chdir({root!r})
+from pelican.settings import read_settings
+from tools.publish import publish
+override = {override}
+output = override.pop("OUTPUT_PATH")
+publish(read_settings("publishconf.py", override=override), output)
 wall = time.perf_counter() - started
 me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
@@ -128,15 +147,21 @@ def bench_size(size, search, with_stock=True):
     }  # fmt: skip
     stock_cached = dict(stock, CACHE_CONTENT=True, LOAD_CONTENT_CACHE=True,
                         OUTPUT_PATH=str(work / "stock-cached-output"))  # fmt: skip
+    check = {"PATH": str(folder), "SITE_CATEGORIES": categories,
+             "CACHE_PATH": str(work / "cache")}  # fmt: skip
+    published = dict(ours, OUTPUT_PATH=str(work / "published"))
     figures = {}
-    figures["make check (no build)"] = run(CHECK, {"PATH": str(folder),
-                                                   "SITE_CATEGORIES": categories})
+    figures["make check (no build)"] = run(CHECK, check)
     figures["ours cold"] = run(OURS, ours)
     figures["ours no change"] = run(OURS, ours)
+    figures["make publish, first"] = run(PUBLISH, published)
+    figures["make publish, no change"] = run(PUBLISH, published)
     originals = {}
     try:
         edit_article(folder, "recent", originals)
         figures["ours one edit (recent article)"] = run(OURS, ours)
+        figures["make check, one file edited"] = run(CHECK, check)
+        figures["make publish, one edit"] = run(PUBLISH, published)
         edit_article(folder, "old", originals)
         figures["ours one edit (old article)"] = run(OURS, ours)
         if with_stock:
