@@ -466,7 +466,7 @@ def test_gone_shards_leftovers_and_an_older_layout_are_removed(tmp_path):
     build_site(tmp_path / "out", content=content)
     assert sorted(p.name for p in index.iterdir()) == ["2024", "shards.json", "trang"]
     assert shard_list(index) == ["2024", "trang"]
-    stamps = Path(built.settings["CACHE_PATH"]) / "search" / "shards"
+    stamps = search.state_folder(built.output, built.settings) / "shards"
     assert sorted(p.name for p in stamps.iterdir()) == ["2024.json", "trang.json"]
 
 
@@ -487,3 +487,22 @@ def test_same_index_with_plain_pelican_and_one_worker(tmp_path):
 def test_build_logs_no_warning(tmp_path):
     built = build_site(tmp_path / "out", content=small_site(tmp_path))
     assert [m for m in built.log.messages() if m.startswith("search:")] == []
+
+
+def test_two_output_folders_sharing_a_cache_keep_their_own_index_state(tmp_path, runs):
+    """`make html` into output/ and `make publish` into its standby folder share cache/:
+    building one must not make the other index every shard again."""
+    content = small_site(tmp_path)
+    cache = str(tmp_path / "shared-cache")
+    build_site(tmp_path / "first", content=content, CACHE_PATH=cache)
+    build_site(tmp_path / "second", content=content, CACHE_PATH=cache,
+               SITEURL="https://example.vn")  # fmt: skip
+    assert runs[-1].indexed == ["2024", "2023", "trang"]
+    (tmp_path / "first" / "index.html").unlink()  # the next build cannot skip everything
+    build_site(tmp_path / "first", content=content, CACHE_PATH=cache)
+    assert runs[-1].skipped
+    edit_article(content, "Nội dung đã sửa.")
+    build_site(tmp_path / "second", content=content, CACHE_PATH=cache,
+               SITEURL="https://example.vn")  # fmt: skip
+    assert runs[-1].indexed == ["2024"]
+    assert len(list((tmp_path / "shared-cache" / "search").iterdir())) == 2

@@ -20,7 +20,9 @@ year that starts their output path (``2024/03/x.html`` → ``2024``), every othe
 its own, ``<SEARCH_BUNDLE_DIR>/<shard>/``, and ``<SEARCH_BUNDLE_DIR>/shards.json`` lists
 them, newest year first: the search page loads the first and merges the others (Pagefind's
 ``mergeIndex``). A shard is indexed again only when its pages changed (one fingerprint per
-shard in ``CACHE_PATH/search/``, checked against the bundle's ``pagefind-entry.json``), and
+shard in ``CACHE_PATH/search/<output>/``, checked against the bundle's
+``pagefind-entry.json``; one such folder per output folder, so `make html` into output/ and
+`make publish` into its standby folder, sharing cache/, do not undo each other's work), and
 the shards to index are indexed concurrently, ``SEARCH_WORKERS`` Pagefind processes at once.
 Files are written only when their bytes change; shards and files that are no longer
 produced are removed.
@@ -28,7 +30,7 @@ produced are removed.
 Change detection. Under ``plugins.IncrementalPelican`` the plugin neither walks nor reads
 the output: the build lists its output files with their fingerprints
 (``incremental.build_outputs``), and only the pages whose entry differs from the one seen at
-the last indexing (``CACHE_PATH/search/pages.json``) are read. Under plain
+the last indexing (``CACHE_PATH/search/<output>/pages.json``) are read. Under plain
 ``pelican.Pelican`` every HTML file of the output is read.
 
 The search page itself is Pelican's direct template "search" (theme/templates/search.html),
@@ -334,7 +336,7 @@ def index_shard(output, pages, bundle, settings, work_root):
 
 
 class Stamps:
-    """What the last indexing of each shard was made from (``CACHE_PATH/search/shards/``):
+    """What the last indexing of each shard was made from (``<state>/shards/``):
     the shard's fingerprint and the digest of the pagefind-entry.json it produced. A shard is
     current when both still match: the entry names the index by a hash of its content, so a
     bundle replaced from elsewhere (a failed publish, a copy) is indexed again."""
@@ -383,6 +385,30 @@ def save_known(path, pages):
     write_if_changed(str(path), data.encode())
 
 
+STATE_DAYS = 30  # the state of an output folder no build used for this long is removed
+
+
+def state_folder(output, settings):
+    """``CACHE_PATH/search/<digest of the output folder's path>``: what the last indexing
+    into this output folder was made from. Other output folders' states not used for
+    STATE_DAYS days, and the single state of older versions, are removed."""
+    root = Path(settings["CACHE_PATH"]) / "search"
+    name = hashlib.sha1(str(Path(output).resolve()).encode("utf-8", "surrogatepass"))
+    state = root / name.hexdigest()[:16]
+    if root.is_dir():
+        limit = time.time() - STATE_DAYS * 86400
+        for path in root.iterdir():
+            if path.name == "pages.json":  # the layout before per-output states
+                path.unlink()
+            elif path.name == "shards" or (
+                path != state and path.is_dir() and path.stat().st_mtime < limit
+            ):
+                shutil.rmtree(path, ignore_errors=True)
+    if state.is_dir():
+        os.utime(state)
+    return state
+
+
 def workers(settings):
     return settings["SEARCH_WORKERS"] or os.cpu_count() or 1
 
@@ -395,7 +421,7 @@ def update_index(output, settings, outputs=None):
     started = time.perf_counter()
     output = Path(output)
     bundle = output / settings["SEARCH_BUNDLE_DIR"]
-    state = Path(settings["CACHE_PATH"]) / "search"
+    state = state_folder(output, settings)
     stamps = Stamps(state / "shards")
     if outputs is None:
         pages, read = find_pages(output, settings["SEARCH_BUNDLE_DIR"])
