@@ -12,7 +12,8 @@ build in a fresh process:
 - ``make check`` (lint every file, no build) on the same corpus, imports included: first
   with an empty cache, then after one edit (the other files' reports remembered);
 - ``make publish`` (check, build with publishconf.py into the standby folder, swap), imports
-  included: first, no change, one edit.
+  included: first (no output yet), second (makes the standby folder: a copy of output/),
+  no change, one edit.
 
 Printed: wall seconds, CPU seconds (the build process and its workers), peak resident
 memory (the build process; the largest worker), and ratios to stock Pelican in the same run.
@@ -155,6 +156,8 @@ def bench_size(size, search, with_stock=True):
     figures["ours cold"] = run(OURS, ours)
     figures["ours no change"] = run(OURS, ours)
     figures["make publish, first"] = run(PUBLISH, published)
+    # The second publish makes the standby folder (a copy of the live site), once.
+    figures["make publish, second"] = run(PUBLISH, published)
     figures["make publish, no change"] = run(PUBLISH, published)
     originals = {}
     try:
