@@ -326,3 +326,11 @@ def test_mirror_copies_only_what_differs(tmp_path):
     assert mirror(source, target) == 0
     assert mirror(source, target, careful=True) == 1
     assert _tree(target) == _tree(source)
+
+
+def test_git_ignores_the_standby_folder():
+    """Staff commit with `git add .`: the standby folder (a whole copy of the site) must
+    never be committed."""
+    result = subprocess.run(["git", "check-ignore", "-q", ".output.standby/index.html"],
+                            cwd=ROOT, capture_output=True)  # fmt: skip
+    assert result.returncode == 0
