@@ -159,20 +159,19 @@ def test_content_warnings_are_expected_and_do_not_fail(published):
     assert (output / "2024/04/hoi-nghi-giao-ban-so-1.html").is_file()
 
 
-def _wait_for_build(standby, process, timeout=120):
-    """Wait until the build has written a changed article into the standby folder."""
-    page = standby / "2024/03/hoi-nghi-giao-ban-so-0.html"
+def _wait_for_build(output, cache, process, timeout=120):
+    """Wait until the build has started in the standby folder: the build's manifest is
+    copied there just before it starts (and exists until the swap)."""
+    digest = hashlib.sha1(str(output).encode()).hexdigest()[:12]
+    started = cache / "incremental" / f"publish-{digest}.json.staging"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if "Nội dung đã sửa" in page.read_text(encoding="utf-8"):
-                return
-        except (OSError, UnicodeDecodeError):
-            pass
+        if started.exists():
+            return
         if process.poll() is not None:
             pytest.fail(f"publish ended before it could be interrupted: {process.returncode}")
-        time.sleep(0.02)
-    pytest.fail("the build never wrote into the standby folder")
+        time.sleep(0.01)
+    pytest.fail("the build never started")
 
 
 def _standby_mark(output, cache):
@@ -188,8 +187,7 @@ def test_interrupted_publish_leaves_output_exactly_as_it_was(published, tmp_path
         target = content / "articles" / path
         target.write_text(text.replace(BODY, "Nội dung đã sửa. " + BODY), encoding="utf-8")
     process = run_publish(content, output, cache, wait=False)
-    standby = tmp_path / ".output.standby"
-    _wait_for_build(standby, process)
+    _wait_for_build(output, cache, process)
     process.send_signal(how)
     process.wait(timeout=120)
     assert process.returncode != 0
