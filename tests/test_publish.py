@@ -189,8 +189,8 @@ def test_interrupted_publish_leaves_output_exactly_as_it_was(published, tmp_path
     process = run_publish(content, output, cache, wait=False)
     _wait_for_build(output, cache, process)
     process.send_signal(how)
-    process.wait(timeout=120)
-    assert process.returncode != 0
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode != 0, (stdout + stderr).decode("utf-8", "replace")[-2000:]
     assert snapshot(output) == before
     # The half-built standby folder is not trusted: the next publish compares it with
     # output/ byte by byte (see test_an_untrusted_standby_folder_is_compared_byte_by_byte).
@@ -332,3 +332,23 @@ def test_git_ignores_the_standby_folder():
     result = subprocess.run(["git", "check-ignore", "-q", ".output.standby/index.html"],
                             cwd=ROOT, capture_output=True)  # fmt: skip
     assert result.returncode == 0
+
+
+def test_a_signal_whose_exception_was_lost_still_stops_before_the_swap(published, monkeypatch):
+    """Python only prints an exception raised by a signal handler while a finaliser runs:
+    the signal is recorded too, and the publish stops before the swap."""
+    import tools.publish
+
+    content, output, cache = published
+    before = snapshot(output)
+    (content / "articles" / "2024" / "bai-0.md").write_text(
+        ARTICLE.format(title="Đã sửa", date="2024-03-01 08:00", body="Nội dung mới."),
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(tools.publish, "_stopped", [signal.SIGTERM])
+    monkeypatch.chdir(ROOT)
+    settings = read_settings(str(ROOT / "publishconf.py"),
+                             override={"PATH": str(content), "CACHE_PATH": str(cache)})  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        publish(settings, str(output))
+    assert snapshot(output) == before

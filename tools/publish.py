@@ -196,6 +196,17 @@ def lock(path):
     return handle
 
 
+_stopped = []  # the signals received (``stop``)
+
+
+def stop(signum, frame):
+    """Ctrl-C or SIGTERM: stop the publish. The KeyboardInterrupt can be lost when the signal
+    comes while Python runs a finaliser (it is then only printed), so the signal is also
+    recorded, and ``publish`` checks the record before the swap."""
+    _stopped.append(signum)
+    raise KeyboardInterrupt
+
+
 def publish(settings, output):
     """Check, build into a staging folder, swap it in. Raises PublishError on failure."""
     _, problems = check_tree(settings)
@@ -239,6 +250,8 @@ def publish(settings, output):
                 f"{len(bad)} lỗi/cảnh báo bất thường khi dựng trang "
                 f"({len(bad)} errors or unexpected warnings during the build)"
             )
+        if _stopped:
+            raise KeyboardInterrupt  # the exception of ``stop`` was lost on the way
         if os.path.isdir(output):
             exchange(staging, output)
             with open(clean_mark, "w") as mark:
@@ -266,7 +279,8 @@ def main(argv=None):
     settings = read_settings(args.settings, override=override)
     output = os.path.abspath(args.output or settings["OUTPUT_PATH"])
     # SIGTERM (e.g. a CI timeout) cleans up like Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         publish(settings, output)
     except PublishError as error:
