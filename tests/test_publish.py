@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import pytest
 from pelican.settings import read_settings
 
+from plugins.incremental.fingerprint import output_key
 from tests.conftest import ROOT, make_content
 from tools.publish import PublishError, exchange, lock, mirror, publish
 
@@ -162,8 +163,7 @@ def test_content_warnings_are_expected_and_do_not_fail(published):
 def _wait_for_build(output, cache, process, timeout=120):
     """Wait until the build has started in the standby folder: the build's manifest is
     copied there just before it starts (and exists until the swap)."""
-    digest = hashlib.sha1(str(output).encode()).hexdigest()[:12]
-    started = cache / "incremental" / f"publish-{digest}.json.staging"
+    started = cache / "incremental" / f"publish-{output_key(output)}.json.staging"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if started.exists():
@@ -175,8 +175,7 @@ def _wait_for_build(output, cache, process, timeout=120):
 
 
 def _standby_mark(output, cache):
-    digest = hashlib.sha1(str(output).encode()).hexdigest()[:12]
-    return cache / "incremental" / f"publish-{digest}.standby"
+    return cache / "incremental" / f"publish-{output_key(output)}.standby"
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])

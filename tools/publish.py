@@ -26,7 +26,6 @@ import ctypes.util
 import errno
 import fcntl
 import filecmp
-import hashlib
 import logging
 import os
 import shutil
@@ -37,6 +36,7 @@ from pelican.settings import read_settings
 
 from plugins.content_check.content_check import check_tree
 from plugins.content_check.rules import ERROR
+from plugins.incremental.fingerprint import output_key
 
 EXPECTED_WARNING_LOGGERS = ("plugins.content_check",)
 RENAME_EXCHANGE = 2
@@ -218,8 +218,7 @@ def publish(settings, output):
     # The standby folder is made a copy of the live site (mtimes kept), and the build's
     # manifest a copy of the live one: the incremental build then renders and writes only
     # what changed, and unchanged files keep their mtime in the new output/.
-    stem = os.path.join(settings["CACHE_PATH"], "incremental",
-                        f"publish-{hashlib.sha1(output.encode()).hexdigest()[:12]}")  # fmt: skip
+    stem = os.path.join(settings["CACHE_PATH"], "incremental", f"publish-{output_key(output)}")
     manifest, staging_manifest = stem + ".json", stem + ".json.staging"
     clean_mark = stem + ".standby"  # present: the standby folder is as the last swap left it
     os.makedirs(os.path.dirname(manifest), exist_ok=True)

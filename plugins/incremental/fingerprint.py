@@ -65,6 +65,12 @@ def settings_digest(settings):
     return digest({k: v for k, v in settings.items() if k not in LOCATION_SETTINGS})
 
 
+def output_key(output_path):
+    """A short name for an output folder, for the state kept about it under CACHE_PATH
+    (the incremental manifest, publish's records, the search index's stamps)."""
+    return digest(os.path.abspath(output_path))[:12]
+
+
 def tree_digest(*folders, suffixes=None):
     """Digest of every file (path and bytes) under the folders, in a stable order."""
     hasher = hashlib.sha1()

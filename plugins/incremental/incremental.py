@@ -49,6 +49,7 @@ from pelican.log import console
 from plugins.incremental.fingerprint import (
     digest,
     file_digest,
+    output_key,
     settings_digest,
     stable_repr,
     tree_digest,
@@ -151,7 +152,7 @@ class Build:
         self.object_snapshot = ObjectSnapshot(cache_root, self.settings_key)
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
-            cache_root, f"manifest-{digest(os.path.abspath(pelican.output_path))[:12]}.json"
+            cache_root, f"manifest-{output_key(pelican.output_path)}.json"
         )
         self.state = BuildState(pelican.output_path, manifest)
         self.theme_key = tree_digest(settings["THEME"])

@@ -66,6 +66,7 @@ from pathlib import Path
 
 from pelican import signals
 
+from plugins.incremental.fingerprint import output_key
 from plugins.incremental.incremental import build_outputs
 from plugins.incremental.state import write_if_changed
 from plugins.vn_text import decompose_d
@@ -393,8 +394,7 @@ def state_folder(output, settings):
     into this output folder was made from. Other output folders' states not used for
     STATE_DAYS days, and the single state of older versions, are removed."""
     root = Path(settings["CACHE_PATH"]) / "search"
-    name = hashlib.sha1(str(Path(output).resolve()).encode("utf-8", "surrogatepass"))
-    state = root / name.hexdigest()[:16]
+    state = root / output_key(output)
     if root.is_dir():
         limit = time.time() - STATE_DAYS * 86400
         for path in root.iterdir():
