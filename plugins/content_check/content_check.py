@@ -53,7 +53,7 @@ from plugins.content_check.rules import (
     check_source,
     file_signature,
 )
-from plugins.incremental.fingerprint import digest, settings_digest, tree_digest
+from plugins.incremental.fingerprint import build_key, digest
 from plugins.incremental.state import write_atomically
 from plugins.photos.photos import display_path
 from plugins.vn_text import parse_date
@@ -64,7 +64,6 @@ DEFAULTS = {
     "CONTENT_CHECK_SUFFIX_FORMAT": "-{date:%Y-%m-%d}",
 }
 MARKDOWN_EXTENSIONS = tuple(MarkdownReader.file_extensions)
-PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE_FORMAT = 1
 CACHE_DAYS = 7  # a cache file no check used for this long (another content folder) goes
 
@@ -154,8 +153,7 @@ class CheckCache:
 
     def __init__(self, settings):
         self.folder = os.path.join(settings["CACHE_PATH"], "content_check")
-        key = digest(CACHE_FORMAT, settings_digest(settings), settings["PATH"], os.getcwd(),
-                     tree_digest(PLUGINS_DIR, suffixes=(".py",)))  # fmt: skip
+        key = digest(CACHE_FORMAT, build_key(settings), settings["PATH"], os.getcwd())
         self.path = os.path.join(self.folder, f"reports-{key[:20]}.pickle")
         try:
             with open(self.path, "rb") as handle:

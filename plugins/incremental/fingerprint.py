@@ -7,6 +7,9 @@ default ``repr`` with an address) and must change whenever anything a page shows
 import datetime
 import hashlib
 import os
+from importlib.metadata import version
+
+PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Settings that say where things go, not what they are: excluded from the settings digest,
 # so a publish into a staging folder reuses the work of the previous publish.
@@ -63,6 +66,13 @@ def digest(*parts):
 
 def settings_digest(settings):
     return digest({k: v for k, v in settings.items() if k not in LOCATION_SETTINGS})
+
+
+def build_key(settings):
+    """What anything made from one content file depends on besides the file: the settings
+    (less where things go), the plugins' code, and the Pelican and Markdown versions."""
+    plugin_code = tree_digest(PLUGINS_DIR, suffixes=(".py", ".js", ".css"))
+    return digest(settings_digest(settings), plugin_code, version("pelican"), version("markdown"))
 
 
 def output_key(output_path):

@@ -38,7 +38,6 @@ import logging
 import multiprocessing
 import os
 import time
-from importlib.metadata import version
 from types import MappingProxyType
 
 from pelican import Pelican, signals
@@ -47,10 +46,10 @@ from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerato
 from pelican.log import console
 
 from plugins.incremental.fingerprint import (
+    build_key,
     digest,
     file_digest,
     output_key,
-    settings_digest,
     stable_repr,
     tree_digest,
     tree_stamp,
@@ -72,7 +71,6 @@ DEFAULTS = {
     "INCREMENTAL_WORKERS": 0,
 }
 
-PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Kwargs that hold every article: by contract, templates do not show them.
 IGNORED_KWARGS = frozenset({"all_articles"})
 
@@ -144,9 +142,7 @@ class Build:
         settings = pelican.settings
         self.settings = settings
         cache_root = os.path.join(settings["CACHE_PATH"], "incremental")
-        plugin_code = tree_digest(PLUGINS_DIR, suffixes=(".py", ".js", ".css"))
-        self.settings_key = digest(settings_digest(settings), plugin_code, version("pelican"),
-                                   version("markdown"))  # fmt: skip
+        self.settings_key = build_key(settings)
         self._cache_root = cache_root
         self._content_cache = None
         self.object_snapshot = ObjectSnapshot(cache_root, self.settings_key)
