@@ -31,7 +31,6 @@ import html
 import logging
 import os
 import pickle
-import time
 
 from markdown import Markdown
 from pelican import signals
@@ -54,7 +53,7 @@ from plugins.content_check.rules import (
     file_signature,
 )
 from plugins.incremental.fingerprint import build_key, digest
-from plugins.incremental.state import write_atomically
+from plugins.incremental.readers import SettingsCache
 from plugins.photos.photos import display_path
 from plugins.vn_text import parse_date
 
@@ -65,7 +64,6 @@ DEFAULTS = {
 }
 MARKDOWN_EXTENSIONS = tuple(MarkdownReader.file_extensions)
 CACHE_FORMAT = 1
-CACHE_DAYS = 7  # a cache file no check used for this long (another content folder) goes
 
 
 class ContentError(Exception):
@@ -146,50 +144,36 @@ def static_urls(settings):
     return urls
 
 
-class CheckCache:
+class CheckCache(SettingsCache):
     """The reports of the last check, per file, with the signatures of the file and of the
     files its rules looked at (``SourceReport.files``). One cache file per settings, plugins'
     code, content folder and working folder (messages name files relative to it)."""
 
+    PREFIX = "reports-"
+    SUFFIX = ".pickle"
+    SERIALIZER = pickle
+    FORMAT = CACHE_FORMAT
+
     def __init__(self, settings):
-        self.folder = os.path.join(settings["CACHE_PATH"], "content_check")
         key = digest(CACHE_FORMAT, build_key(settings), settings["PATH"], os.getcwd())
-        self.path = os.path.join(self.folder, f"reports-{key[:20]}.pickle")
-        try:
-            with open(self.path, "rb") as handle:
-                self.old = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            self.old = {}
-        self.new = {}
-        self.changed = False
+        super().__init__(os.path.join(settings["CACHE_PATH"], "content_check"), key)
 
     def report(self, path, settings):
         """The report of ``path``: remembered if nothing it depends on changed, else made."""
         signature = file_signature(path)  # before reading: a later write is seen next time
-        entry = self.old.get(path)
+        entry = self.entries.get(path)
+        self.used.add(path)
         if (
             entry is not None
             and entry[0] == signature
             and all(file_signature(p) == known for p, known in entry[1].items())
         ):
-            self.new[path] = entry
             return entry[2]
         report = check_file(path, settings)
         report.text = ""  # not needed after the rules of one file; keeps the cache small
-        self.new[path] = (signature, report.files, report)
+        self.entries[path] = (signature, report.files, report)
         self.changed = True
         return report
-
-    def save(self):
-        if self.changed or self.new.keys() != self.old.keys():
-            write_atomically(self.path, pickle.dumps(self.new, protocol=pickle.HIGHEST_PROTOCOL))
-        else:
-            os.utime(self.path)  # in use: kept by the pruning below
-        limit = time.time() - CACHE_DAYS * 86400
-        for name in os.listdir(self.folder):
-            other = os.path.join(self.folder, name)
-            if other != self.path and os.path.getmtime(other) < limit:
-                os.remove(other)
 
 
 def check_tree(settings, cache=True):

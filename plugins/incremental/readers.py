@@ -38,17 +38,20 @@ def worker_count(settings):
     return min(settings.get("INCREMENTAL_WORKERS") or os.cpu_count() or 1, 8)
 
 
-class _SettingsCache:
-    """A dict kept in ``<folder>/<prefix><settings digest>.marshal``, read at its first use
+class SettingsCache:
+    """A dict kept in ``<folder>/<prefix><settings digest><suffix>``, read at its first use
     (a build may not need it at all), saved with only the entries this build used. The files
-    of other settings digests go, except the most recent one (see ``remove_other_caches``)."""
+    of other settings digests go, except the most recent one (see ``remove_other_caches``).
+    Saved with marshal (plain values), or with ``SERIALIZER = pickle`` for objects."""
 
     PREFIX = ""
+    SUFFIX = ".marshal"
+    SERIALIZER = marshal
     FORMAT = 1
 
     def __init__(self, folder, settings_key):
         self.folder = folder
-        self.path = os.path.join(folder, f"{self.PREFIX}{settings_key[:16]}.marshal")
+        self.path = os.path.join(folder, f"{self.PREFIX}{settings_key[:16]}{self.SUFFIX}")
         self._entries = None
         self.used = set()
         self.changed = False
@@ -59,10 +62,10 @@ class _SettingsCache:
             self._entries = {}
             try:
                 with open(self.path, "rb") as handle:
-                    version, entries = marshal.load(handle)
+                    version, entries = self.SERIALIZER.load(handle)
                 if version == self.FORMAT and isinstance(entries, dict):
                     self._entries = entries
-            except (OSError, EOFError, ValueError, TypeError):
+            except Exception:  # missing, truncated, or from other code: start empty
                 pass
         return self._entries
 
@@ -78,11 +81,11 @@ class _SettingsCache:
             del self._entries[key]
         os.makedirs(self.folder, exist_ok=True)
         remove_other_caches(self.folder, self.PREFIX, self.path)
-        write_atomically(self.path, marshal.dumps((self.FORMAT, self._entries)))
+        write_atomically(self.path, self.SERIALIZER.dumps((self.FORMAT, self._entries)))
         self.changed = False
 
 
-class ContentCache(_SettingsCache):
+class ContentCache(SettingsCache):
     """SHA-1 of a source file → (html, raw metadata) for one settings digest."""
 
     PREFIX = "content-"
@@ -198,7 +201,7 @@ class FileKeys:
         self.memo, self.changed = memo, False
 
 
-class ObjectSnapshot(_SettingsCache):
+class ObjectSnapshot(SettingsCache):
     """Each content object as Pelican's reader made it, by file, for one settings digest.
 
     A cached file still costs Pelican's reading steps (metadata objects, dates and their
