@@ -50,9 +50,8 @@ from plugins.content_check.rules import (
     Problem,
     check_reports,
     check_source,
-    file_signature,
 )
-from plugins.incremental.fingerprint import build_key, digest
+from plugins.incremental.fingerprint import build_key, digest, file_signature
 from plugins.incremental.readers import SettingsCache
 from plugins.photos.photos import display_path
 from plugins.vn_text import parse_date

@@ -8,9 +8,9 @@ need every file at once (duplicate slugs and titles, links between files).
 
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 
+from plugins.incremental.fingerprint import file_signature
 from plugins.vn_text import nfc, parse_date, slugify
 from plugins.vn_text.legacy import decode_bytes
 
@@ -100,17 +100,6 @@ class SourceReport:
     @property
     def errors(self):
         return [p for p in self.problems if p.level == ERROR]
-
-
-def file_signature(path):
-    """What says a file is unchanged without reading it: type, size, mtime, ctime (any write
-    changes it) and inode; None when there is no such file."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (stat.S_IFMT(info.st_mode), info.st_size, info.st_mtime_ns, info.st_ctime_ns,
-            info.st_ino)  # fmt: skip
 
 
 def parse_header(text):

@@ -7,6 +7,7 @@ default ``repr`` with an address) and must change whenever anything a page shows
 import datetime
 import hashlib
 import os
+import stat
 from importlib.metadata import version
 
 PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -97,6 +98,18 @@ def tree_digest(*folders, suffixes=None):
                 with open(path, "rb") as handle:
                     hasher.update(hashlib.sha1(handle.read()).digest())
     return hasher.hexdigest()
+
+
+def file_signature(path):
+    """What says a file is unchanged without reading it: type, size, mtime, ctime and inode;
+    None when there is no such file. Any write to a file changes its ctime, which no tool can
+    set back, so an edit that keeps the size and restores the mtime is still seen."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (stat.S_IFMT(info.st_mode), info.st_size, info.st_mtime_ns, info.st_ctime_ns,
+            info.st_ino)  # fmt: skip
 
 
 def file_digest(data):

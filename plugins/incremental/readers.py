@@ -22,7 +22,7 @@ from pelican.contents import Article, Content, Page
 from pelican.readers import Readers, _filter_discardable_metadata
 from pelican.urlwrappers import Author, Category, Tag
 
-from plugins.incremental.fingerprint import file_digest
+from plugins.incremental.fingerprint import file_digest, file_signature
 from plugins.incremental.state import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -155,12 +155,10 @@ def _remove(path):
 class FileKeys:
     """SHA-1 of content files, remembered by their stat so unchanged files are not read.
 
-    The memo is kept between builds (``path``): a file whose size, mtime, ctime and inode
-    are those of the last build is not read again. Any write to a file changes its ctime,
-    which no tool can set back, so an edit is never missed, even one that keeps the size
-    and restores the mtime."""
+    The memo is kept between builds (``path``): a file whose ``file_signature`` (size,
+    mtime, ctime, inode) is that of the last build is not read again."""
 
-    FORMAT = 1
+    FORMAT = 2
 
     def __init__(self, path=None):
         self.path = path
@@ -178,10 +176,9 @@ class FileKeys:
 
     def key(self, path):
         self.used.add(path)
-        stat = os.stat(path)
-        stamp = (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+        stamp = file_signature(path)  # None for a missing file: the open() below raises
         known = self.memo.get(path)
-        if known and known[0] == stamp:
+        if stamp is not None and known and known[0] == stamp:
             return known[1]
         with open(path, "rb") as handle:
             data = handle.read()
