@@ -315,8 +315,15 @@ def test_mirror_copies_only_what_differs(tmp_path):
     (source / "link").symlink_to("a")
     (target / "extra" / "deep").mkdir(parents=True)
     (target / "stray.html").write_text("x")
-    assert mirror(source, target) == 2
+    # A symlink in the target where the source has a folder is replaced, not followed.
+    (source / "thu-muc").mkdir()
+    (source / "thu-muc" / "trang.html").write_text("trang")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (target / "thu-muc").symlink_to(outside)
+    assert mirror(source, target) == 3
     assert _tree(target) == _tree(source)
+    assert list(outside.iterdir()) == []
     # Same size and mtime, other bytes: trusted unless careful.
     (target / "index.html").write_bytes(b"x" * (source / "index.html").stat().st_size)
     os.utime(target / "index.html", ns=(0, 1_000_000_000))

@@ -30,6 +30,7 @@ import logging
 import os
 import shutil
 import signal
+import stat
 import sys
 
 from pelican.settings import read_settings
@@ -118,8 +119,9 @@ def remove_leftovers(output):
             shutil.rmtree(os.path.join(parent, entry), ignore_errors=True)
 
 
-def _remove(path):
-    if os.path.isdir(path) and not os.path.islink(path):
+def _remove(path, mode):
+    """Remove what ``path`` is (``mode``: its lstat mode): a folder with its contents."""
+    if stat.S_ISDIR(mode):
         shutil.rmtree(path)
     else:
         os.remove(path)
@@ -130,7 +132,8 @@ def mirror(source, target, careful=False):
     what differs; returns the number of files copied.
 
     A file counts as the same when size and mtime match (copies keep the mtime), or, if
-    ``careful``, when its bytes match: for a target someone may have written into."""
+    ``careful``, when its bytes match: for a target someone may have written into. Entries of
+    ``target`` are taken as they are (lstat): a symlink there is replaced, never followed."""
     copied = 0
     if careful:
         filecmp.clear_cache()
@@ -145,21 +148,22 @@ def mirror(source, target, careful=False):
             except FileNotFoundError:
                 old = None
             if entry.is_symlink():
-                link = os.readlink(entry.path)
-                if old is not None and not (os.path.islink(there) and os.readlink(there) == link):
-                    _remove(there)
+                kind, link = stat.S_IFLNK, os.readlink(entry.path)
+            else:
+                kind = stat.S_IFDIR if entry.is_dir() else stat.S_IFREG
+            if old is not None and stat.S_IFMT(old.st_mode) != kind:
+                _remove(there, old.st_mode)
+                old = None
+            if kind == stat.S_IFLNK:
+                if old is not None and os.readlink(there) != link:
+                    os.remove(there)
                     old = None
                 if old is None:
                     os.symlink(link, there)
-            elif entry.is_dir():
-                if old is not None and not os.path.isdir(there):
-                    _remove(there)
+            elif kind == stat.S_IFDIR:
                 copied += mirror(entry.path, there, careful)
             else:
                 new = entry.stat()
-                if old is not None and os.path.isdir(there) and not os.path.islink(there):
-                    _remove(there)
-                    old = None
                 same = (
                     old is not None
                     and old.st_size == new.st_size
@@ -173,9 +177,10 @@ def mirror(source, target, careful=False):
                     copied += 1
                 elif careful and old.st_mtime_ns != new.st_mtime_ns:
                     os.utime(there, ns=(new.st_atime_ns, new.st_mtime_ns))
-    for name in os.listdir(target):
-        if name not in wanted:
-            _remove(os.path.join(target, name))
+    with os.scandir(target) as entries:
+        for entry in entries:
+            if entry.name not in wanted:
+                _remove(entry.path, entry.stat(follow_symlinks=False).st_mode)
     return copied
 
 
