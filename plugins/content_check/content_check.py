@@ -154,7 +154,7 @@ class CheckCache(SettingsCache):
     FORMAT = CACHE_FORMAT
 
     def __init__(self, settings):
-        key = digest(CACHE_FORMAT, build_key(settings), settings["PATH"], os.getcwd())
+        key = digest(build_key(settings), settings["PATH"], os.getcwd())
         super().__init__(os.path.join(settings["CACHE_PATH"], "content_check"), key)
 
     def report(self, path, settings):
