@@ -38,6 +38,14 @@ from bench.machine import machine  # noqa: E402
 
 BENCH = ROOT / ".bench" / "build"
 
+# Appended to every script below: what ``run`` reads back.
+REPORT = """
+wall = time.perf_counter() - started
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+      me.ru_maxrss, kids.ru_maxrss)
+"""
+
 OURS = """
 import os, resource, sys, time
 sys.path.insert(0, {root!r})
@@ -47,10 +55,6 @@ from tools.publish import pelican_class
 settings = read_settings("pelicanconf.py", override={override})
 started = time.perf_counter()
 pelican_class(settings)(settings).run()
-wall = time.perf_counter() - started
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-      me.ru_maxrss, kids.ru_maxrss)
 """
 
 # `make check` on the same corpus: imports included, as a staff member would wait for it.
@@ -65,10 +69,6 @@ from plugins.content_check.rules import ERROR
 settings = read_settings("pelicanconf.py", override={override})
 reports, problems = check_tree(settings)
 assert len(reports) > 0 and not any(p.level == ERROR for p in problems), problems[:3]
-wall = time.perf_counter() - started
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-      me.ru_maxrss, kids.ru_maxrss)
 """
 
 PUBLISH = """
@@ -81,10 +81,6 @@ from tools.publish import publish
 override = {override}
 output = override.pop("OUTPUT_PATH")
 publish(read_settings("publishconf.py", override=override), output)
-wall = time.perf_counter() - started
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-      me.ru_maxrss, kids.ru_maxrss)
 """
 
 STOCK = """
@@ -94,16 +90,13 @@ from pelican.settings import read_settings
 settings = read_settings(None, override={override})
 started = time.perf_counter()
 Pelican(settings).run()
-wall = time.perf_counter() - started
-me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-print("RESULT", wall, me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
-      me.ru_maxrss, kids.ru_maxrss)
 """
 
 
 def run(script, override):
     result = subprocess.run(
-        [sys.executable, "-c", script.format(root=str(ROOT), override=repr(override))],
+        [sys.executable, "-c",
+         script.format(root=str(ROOT), override=repr(override)) + REPORT],
         capture_output=True, text=True, cwd=ROOT,
     )  # fmt: skip
     line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT")), None)
