@@ -229,7 +229,7 @@ def test_file_keys_are_remembered_between_builds_and_never_miss_an_edit(tmp_path
     assert third.key(str(source)) == file_digest(b"Title: A\n\nnoi dung 2\n")
     assert third.changed
     # Files no longer asked for are forgotten.
-    third.used.clear()
+    third.current.clear()
     third.save()
     assert FileKeys(str(memo)).memo == {}
 
@@ -423,3 +423,36 @@ def test_with_a_reading_signal_heard_the_workers_parse_and_this_process_does_not
         signals.article_generator_context.disconnect(receiver)
     assert len(seen) == 24
     assert parsed == []  # all 24 parsed by the workers (forked: not seen here), none again
+
+
+def test_a_file_saved_while_the_build_reads_it_is_cached_under_the_bytes_parsed(
+    tmp_path, project, monkeypatch
+):
+    """The cache's key for a file is computed from its bytes before the reader parses it; a
+    save in between (an editor's autosave during `make html`) must not store the new bytes'
+    HTML under the old bytes' key: putting the old text back would then serve the other."""
+    from plugins.content_check.content_check import CheckedMarkdownReader
+
+    content, theme = project
+    source = content / "articles" / "2023" / "bai-5.md"
+    build(tmp_path, "incremental", content, theme)
+    second = article(5, body="Bản thứ hai của bài.")
+    third = article(5, body="Bản thứ ba, lưu trong lúc đang dựng trang.")
+    edit(source, second)
+    original = CheckedMarkdownReader.read_raw
+    saved = []
+
+    def save_then_read(self, path):
+        if path == str(source) and not saved:
+            edit(source, third)  # saved after the build took the key, before the parse
+            saved.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(CheckedMarkdownReader, "read_raw", save_then_read)
+    build(tmp_path, "incremental", content, theme)
+    monkeypatch.undo()
+    assert saved == [str(source)]
+    edit(source, second)  # the second text again (a new mtime)
+    site = assert_same_as_cold(tmp_path, "the second text back", content, theme)
+    page = next(site.output.rglob("*bai-so-5-*.html"))
+    assert "Bản thứ hai của bài." in page.read_text(encoding="utf-8")

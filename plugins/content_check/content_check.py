@@ -51,7 +51,7 @@ from plugins.content_check.rules import (
     check_reports,
     check_source,
 )
-from plugins.incremental.fingerprint import build_key, digest, file_signature
+from plugins.incremental.fingerprint import build_key, digest, file_digest, file_signature
 from plugins.incremental.readers import SettingsCache
 from plugins.photos.photos import display_path
 from plugins.vn_text import parse_date
@@ -202,14 +202,19 @@ class CheckedMarkdownReader(MarkdownReader):
     new instance per file).
 
     ``read_raw`` gives the HTML and the metadata as strings (what a cache can keep, or a
-    worker process can send back); ``metadata_from_raw`` turns those into Pelican's values.
+    worker process can send back) and the digest of the bytes it parsed (the cache's key
+    for them); ``metadata_from_raw`` turns those into Pelican's values.
     """
 
-    last_raw = None  # (path, html, raw metadata) of the last file read
+    last_raw = None  # (path, html, raw metadata, digest of the bytes) of the last file read
 
     def read_raw(self, source_path):
-        """(html, {key: [strings]}, [warning messages]); raises ContentError on errors."""
-        report = check_file(source_path, self.settings)
+        """(html, {key: [strings]}, [warning messages], SHA-1 of the bytes parsed); raises
+        ContentError on errors. The digest is of the bytes read here, once: a file saved
+        again since a cache computed its key is never cached under that older key."""
+        with open(source_path, "rb") as handle:
+            data = handle.read()
+        report = check_file(source_path, self.settings, data)
         errors = [p for p in report.problems if p.level == ERROR]
         if errors:
             raise ContentError("\n".join(problem.format() for problem in errors))
@@ -221,12 +226,12 @@ class CheckedMarkdownReader(MarkdownReader):
         meta = {key.lower(): list(values) for key, values in getattr(md, "Meta", {}).items()}
         md.reset()
         warnings = [p.format() for p in report.problems if p.level == WARNING]
-        return html, meta, warnings
+        return html, meta, warnings, file_digest(data)
 
     def read(self, source_path):
         self._source_path = source_path
         try:
-            html, meta, warnings = self.read_raw(source_path)
+            html, meta, warnings, key = self.read_raw(source_path)
         except ContentError as error:
             # Logged here too: Pelican logs a failed file without the exception's message.
             _refused.append(str(error))
@@ -234,7 +239,7 @@ class CheckedMarkdownReader(MarkdownReader):
             raise
         for warning in warnings:
             logger.warning("content_check: %s", warning)
-        self.last_raw = (source_path, html, meta)
+        self.last_raw = (source_path, html, meta, key)
         return html, self.metadata_from_raw(meta)
 
     def metadata_from_raw(self, meta):

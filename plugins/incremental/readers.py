@@ -156,14 +156,17 @@ class FileKeys:
     """SHA-1 of content files, remembered by their stat so unchanged files are not read.
 
     The memo is kept between builds (``path``): a file whose ``file_signature`` (size,
-    mtime, ctime, inode) is that of the last build is not read again."""
+    mtime, ctime, inode) is that of the last build is not read again. Within a build a
+    file's key is taken once (the prefetch and the read ask for it): the caches store what
+    the reader parsed under the digest of the bytes it parsed (``read_raw``), never under
+    this key, so a file saved during the build cannot leave its new text under an old key."""
 
     FORMAT = 2
 
     def __init__(self, path=None):
         self.path = path
         self.memo = {}
-        self.used = set()
+        self.current = {}  # path → key, for the files this build asked for
         self.changed = False
         if path:
             try:
@@ -175,23 +178,27 @@ class FileKeys:
                 self.memo = {}
 
     def key(self, path):
-        self.used.add(path)
+        key = self.current.get(path)
+        if key is not None:
+            return key
         stamp = file_signature(path)  # None for a missing file: the open() below raises
         known = self.memo.get(path)
         if stamp is not None and known and known[0] == stamp:
-            return known[1]
-        with open(path, "rb") as handle:
-            data = handle.read()
-        key = file_digest(data)
-        self.memo[path] = (stamp, key)
-        self.changed = True
+            key = known[1]
+        else:
+            with open(path, "rb") as handle:
+                data = handle.read()
+            key = file_digest(data)
+            self.memo[path] = (stamp, key)
+            self.changed = True
+        self.current[path] = key
         return key
 
     def save(self):
         """Write the memo of the files this build asked for, atomically."""
         if not self.path:
             return
-        memo = {p: v for p, v in self.memo.items() if p in self.used}
+        memo = {p: v for p, v in self.memo.items() if p in self.current}
         if not self.changed and len(memo) == len(self.memo):
             return
         write_atomically(self.path, marshal.dumps((self.FORMAT, memo)))
@@ -509,10 +516,14 @@ class CachedReaders(Readers):
         watch = _WarningSeen()
         root = logging.getLogger()
         root.addHandler(watch)
+        reader = self._markdown_reader(full_path)
+        reader.last_raw = None
         try:
             obj = super().read_file(*arguments)
         finally:
             root.removeHandler(watch)
+        if reader.last_raw is not None and reader.last_raw[0] == full_path:
+            file_key = reader.last_raw[3]  # parsed now: the key of the bytes parsed
         if isinstance(obj, (FastArticle, FastPage)):
             obj.url, obj.save_as  # noqa: B018 (computed now, so the snapshot keeps them)
         if (
@@ -538,7 +549,7 @@ class CachedReaders(Readers):
         reader = self._markdown_reader(path)
         raw = getattr(reader, "last_raw", None) if reader else None
         if raw is not None and raw[0] == path:
-            self.content_cache.put(self.file_keys.key(path), raw[1], raw[2])
+            self.content_cache.put(raw[3], raw[1], raw[2])  # under the bytes parsed
 
     def save_cache(self):
         pass  # saved once per build by the incremental plugin
@@ -579,15 +590,15 @@ class CachedReaders(Readers):
                 for path, result in zip(
                     missing, pool.imap(_read_in_worker, missing, chunksize=chunk), strict=True
                 ):
-                    html, meta, warnings, failed, entry = result
+                    html, meta, warnings, key, entry = result
                     for warning in warnings:
                         logger.warning("content_check: %s", warning)
-                    if failed:
-                        continue
+                    if key is None:
+                        continue  # failed: the sequential read reports it
                     if entry is not None:
                         self.snapshot.adopt(path, entry)
                     else:
-                        self.content_cache.put(self.file_keys.key(path), html, meta)
+                        self.content_cache.put(key, html, meta)
         finally:
             _worker_job = None
         return len(missing)
@@ -597,17 +608,17 @@ _worker_job = None  # (readers, Markdown reader, (base path, content class) or N
 
 
 def _read_in_worker(path):
-    """In a forked worker: (html, raw metadata, warnings, failed, snapshot entry) for one
-    file; the entry (the content object, see ``ObjectSnapshot``) replaces html and metadata
-    when the object could be made and kept here."""
+    """In a forked worker: (html, raw metadata, warnings, key, snapshot entry) for one file,
+    ``key`` being the digest of the bytes parsed (None when the file could not be read); the
+    entry (the content object, see ``ObjectSnapshot``) replaces html and metadata when the
+    object could be made and kept here."""
     readers, reader, target = _worker_job
     try:
-        html, meta, warnings = reader.read_raw(path)
+        html, meta, warnings, key = reader.read_raw(path)
     except Exception:
-        return None, None, [], True, None
+        return None, None, [], None, None
     if target is not None and not warnings:
         base_path, content_class = target
-        key = readers.file_keys.key(path)
         readers.content_cache.put(key, html, meta)  # this worker's copy
         try:
             readers.read_file(base_path, os.path.relpath(path, base_path), content_class)
@@ -615,5 +626,5 @@ def _read_in_worker(path):
         except Exception:
             entry = None
         if entry is not None and entry[0] == key:
-            return None, None, warnings, False, entry
-    return html, meta, warnings, False, None
+            return None, None, warnings, key, entry
+    return html, meta, warnings, key, None
