@@ -456,3 +456,19 @@ def test_a_file_saved_while_the_build_reads_it_is_cached_under_the_bytes_parsed(
     site = assert_same_as_cold(tmp_path, "the second text back", content, theme)
     page = next(site.output.rglob("*bai-so-5-*.html"))
     assert "Bản thứ hai của bài." in page.read_text(encoding="utf-8")
+
+
+def test_an_edit_that_keeps_the_size_and_sets_the_mtime_back_is_built(tmp_path, project):
+    """`cp -p`, `rsync -a` or an unzipped archive bring a file of the same size with its old
+    mtime: the ctime still tells (a build must not say "nothing changed")."""
+    content, theme = project
+    source = content / "articles" / "2023" / "bai-7.md"
+    build(tmp_path, "incremental", content, theme)
+    before = source.stat()
+    text = source.read_text(encoding="utf-8")
+    edited = text.replace("Bài số 7", "Bài SỐ 7")
+    assert edited != text and len(edited.encode()) == len(text.encode())
+    edit(source, edited)
+    os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
+    site = assert_same_as_cold(tmp_path, "same size, same mtime", content, theme)
+    assert "Bài SỐ 7" in next(site.output.rglob("*bai-so-7-*.html")).read_text(encoding="utf-8")

@@ -546,6 +546,33 @@ def test_cache_skips_unchanged_photos(tmp_path, monkeypatch):
     assert rewritten and all(p.name.startswith("ngang") for p in rewritten)
 
 
+def test_a_photo_replaced_by_one_of_the_same_size_and_mtime_is_seen(tmp_path):
+    """Another photo under the same name, of exactly the same byte size, its mtime set back
+    (``cp -p``, ``rsync -a``, an unzipped archive): the ctime still tells, as it does for
+    the Markdown files, and the output is that of a cold build."""
+    import hashlib
+
+    def tree(folder):
+        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+                for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+    content, _images = photo_site_content(tmp_path)
+    output = tmp_path / "output"
+    build_site(output, content=content, PHOTOS_WORKERS=1)
+    photo = content / "images" / "2024" / "ngang.jpg"
+    before = photo.stat()
+    other = phone_jpeg(tmp_path / "khac.jpg", size=(600, 900), orientation=1).read_bytes()
+    assert len(other) < before.st_size
+    photo.write_bytes(other + b"\0" * (before.st_size - len(other)))  # after the JPEG's end
+    os.utime(photo, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert photo.stat().st_size == before.st_size
+    site = build_site(output, content=content, PHOTOS_WORKERS=1)
+    img = site.soup("2024/03/hoi-nghi.html").find("img", src=re.compile("ngang"))
+    assert (img["width"], img["height"]) == ("600", "900")
+    cold = build_site(tmp_path / "cold", content=content, PHOTOS_WORKERS=1)
+    assert tree(output) == tree(cold.output)
+
+
 def test_a_deleted_photo_leaves_output_and_output_equals_a_cold_build(tmp_path):
     import hashlib
 

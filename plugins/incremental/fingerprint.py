@@ -116,9 +116,12 @@ def file_digest(data):
     return hashlib.sha1(data).hexdigest()
 
 
-def tree_stamp(folder):
+def tree_stamp(folder, signatures=False):
     """Digest of the paths, sizes and mtimes of every file under ``folder`` (no reading):
-    changes whenever a file is added, removed or written."""
+    changes whenever a file is added, removed or written. With ``signatures``, also each
+    file's ctime and inode (what ``file_signature`` compares): for sources, where an edit
+    that keeps the size and sets the mtime back must count. The output folder is stamped
+    without them: publish's standby copies keep the mtimes, not the ctimes or inodes."""
     hasher = hashlib.sha1()
     if not os.path.isdir(folder):
         return None
@@ -132,6 +135,7 @@ def tree_stamp(folder):
                 stat = os.stat(os.path.join(directory, name))
             except OSError:
                 continue
-            lines.append(f"{prefix}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n")
+            extra = f"\0{stat.st_ctime_ns}\0{stat.st_ino}" if signatures else ""
+            lines.append(f"{prefix}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}{extra}\n")
         hasher.update("".join(lines).encode("utf-8", "surrogatepass"))
     return hasher.hexdigest()

@@ -173,10 +173,10 @@ class Build:
     # --- nothing changed? -----------------------------------------------------------------
     def inputs_key(self):
         """Settings, plugins, theme, and every file of the content folder (path, size,
-        mtime): a different value means something may have to be built again."""
+        mtime, ctime, inode): a different value means something may have to be built again."""
         if self._inputs is None:
             self._inputs = digest(self.settings_key, self.theme_key,
-                                  tree_stamp(self.settings["PATH"]))  # fmt: skip
+                                  tree_stamp(self.settings["PATH"], signatures=True))  # fmt: skip
         return self._inputs
 
     def nothing_changed(self):

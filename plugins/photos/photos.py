@@ -66,6 +66,7 @@ from markdown.treeprocessors import Treeprocessor
 from pelican import signals
 from pelican.contents import Article, Page
 
+from plugins.incremental.fingerprint import file_signature
 from plugins.incremental.incremental import current_build
 
 from . import imaging
@@ -484,7 +485,7 @@ class PhotoBuild:
         self.originals = {}  # relpath → save_as of the published original
         self.problems = []
 
-    # -- inspecting, memoised on (size, mtime_ns) --
+    # -- inspecting, memoised on the file's signature (size, mtime, ctime, inode) --
 
     def _load_memo(self):
         try:
@@ -524,13 +525,12 @@ class PhotoBuild:
         suffix = posixpath.splitext(relpath)[1].lower()
         if suffix in UNSUPPORTED_SUFFIXES:
             raise ImageProblem("unsupported", suffix)
-        try:
-            stat = os.stat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            raise ImageProblem("missing") from None
+        signature = file_signature(path)  # size, mtime, ctime, inode: as for the Markdown
+        if signature is None:
+            raise ImageProblem("missing")
         if self.memo is None:
             self._load_memo()
-        stamp = [stat.st_size, stat.st_mtime_ns, self.options.max_pixels]
+        stamp = [*signature, self.options.max_pixels]
         entry = self.memo.get(path)
         if entry and entry[0] == stamp:
             return PhotoInfo(**entry[1])
