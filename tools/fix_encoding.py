@@ -14,6 +14,7 @@ from pelican.settings import read_settings
 
 from plugins.content_check.content_check import source_files
 from plugins.content_check.rules import ENCODING_NAMES
+from plugins.incremental.state import write_atomically
 from plugins.photos.photos import display_path
 from plugins.vn_text.legacy import decode_bytes
 
@@ -38,9 +39,7 @@ def fix_file(path):
         return encoding, None
     backup = backup_path(path)
     shutil.copy2(path, backup)
-    with open(path + ".tmp", "wb") as handle:
-        handle.write(fixed)
-    os.replace(path + ".tmp", path)
+    write_atomically(path, fixed)
     return encoding, backup
 
 

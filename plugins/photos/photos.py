@@ -68,6 +68,7 @@ from pelican.contents import Article, Page
 
 from plugins.incremental.fingerprint import file_signature
 from plugins.incremental.incremental import current_build
+from plugins.incremental.state import write_atomically
 
 from . import imaging
 from .imaging import (
@@ -498,11 +499,8 @@ class PhotoBuild:
     def save_memo(self):
         if not self.memo_changed:
             return
-        os.makedirs(self.cache_root, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.cache_root, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(self.memo, out, ensure_ascii=False, sort_keys=True)
-        os.replace(temporary, self.memo_path)
+        data = json.dumps(self.memo, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        write_atomically(self.memo_path, data)
         self.memo_changed = False
 
     def info(self, relpath):

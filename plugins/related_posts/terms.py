@@ -14,13 +14,13 @@ Pure functions, no Pelican objects.
 
 import hashlib
 import html
-import os
+import io
 import re
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from plugins.incremental.state import write_atomically
 from plugins.vn_text import nfc
 
 __all__ = [
@@ -361,28 +361,21 @@ class VectorCache:
         in_order = self.term_ids[used[self.term_ids]]  # used ids, in code order
         renumber = np.zeros(self.n_terms, dtype=np.int64)
         renumber[in_order] = np.arange(len(in_order))
-        folder = os.path.dirname(path) or "."
-        os.makedirs(folder, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".npz")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                np.savez(
-                    out,
-                    version=np.array(f"{self.VERSION}/{TOKENIZER_VERSION}"),
-                    syllables=np.frombuffer("\n".join(self.syllables).encode("utf-8"), np.uint8),
-                    syllable_hash=self.syllable_hash,
-                    term_codes=self.term_codes[used[self.term_ids]],
-                    term_keys=self.term_keys[in_order],
-                    # Raw bytes: a "S16" array would drop trailing NUL bytes of a digest.
-                    doc_hashes=np.frombuffer(b"".join(keys), dtype=np.uint8),
-                    doc_offsets=offsets,
-                    doc_terms=renumber[terms].astype(np.uint32),
-                    doc_counts=counts.astype(np.uint32, copy=False),
-                )
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            version=np.array(f"{self.VERSION}/{TOKENIZER_VERSION}"),
+            syllables=np.frombuffer("\n".join(self.syllables).encode("utf-8"), np.uint8),
+            syllable_hash=self.syllable_hash,
+            term_codes=self.term_codes[used[self.term_ids]],
+            term_keys=self.term_keys[in_order],
+            # Raw bytes: a "S16" array would drop trailing NUL bytes of a digest.
+            doc_hashes=np.frombuffer(b"".join(keys), dtype=np.uint8),
+            doc_offsets=offsets,
+            doc_terms=renumber[terms].astype(np.uint32),
+            doc_counts=counts.astype(np.uint32, copy=False),
+        )
+        write_atomically(path, buffer.getvalue())
         self.changed = False
 
     # -- vectorising --
