@@ -472,3 +472,26 @@ def test_an_edit_that_keeps_the_size_and_sets_the_mtime_back_is_built(tmp_path, 
     os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
     site = assert_same_as_cold(tmp_path, "same size, same mtime", content, theme)
     assert "Bài SỐ 7" in next(site.output.rglob("*bai-so-7-*.html")).read_text(encoding="utf-8")
+
+
+def test_an_upgraded_package_changes_the_build_key(tmp_path, monkeypatch):
+    """Everything cached from a file is keyed by the code too: the plugins, Python, and the
+    installed packages with their versions (a new Jinja2 or Markdown may change the output)."""
+    from pelican.settings import read_settings
+
+    from plugins.incremental import fingerprint
+
+    settings = read_settings(str(ROOT / "pelicanconf.py"))
+    before = fingerprint.build_key(settings)
+    assert any(name.lower().startswith("markdown-") for name in fingerprint.installed_packages())
+    packages = tmp_path / "site-packages"
+    (packages / "Jinja2-9.9.9.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(packages))
+    fingerprint.code_key.cache_clear()
+    try:
+        assert "Jinja2-9.9.9.dist-info" in fingerprint.installed_packages()
+        assert fingerprint.build_key(settings) != before
+    finally:
+        monkeypatch.undo()
+        fingerprint.code_key.cache_clear()
+    assert fingerprint.build_key(settings) == before

@@ -413,39 +413,42 @@ def test_cold_and_warm_cache_builds_are_byte_identical(labelled_site):
         assert cold.path(page).read_bytes() == warm.path(page).read_bytes(), page
 
 
+class FakeArticle:
+    """What set_related_posts reads of an article."""
+
+    def __init__(self, number, text):
+        self.slug = f"bai-{number:02d}"
+        self.title = f"Bài {number}"
+        self._content = f"<p>{text}</p>"
+        self.date = datetime(2024, 1, 1 + number % 28, 8, 0, tzinfo=VIETNAM_TZ)
+        self.category = CATEGORY
+        self.tags = []
+        self.metadata = {}
+        self.source_path = f"/content/{self.slug}.md"
+
+    def get_relative_source_path(self):
+        return f"{self.slug}.md"
+
+
+class FakeGenerator:
+    def __init__(self, items, cache):
+        self.articles, self.drafts, self.hidden_articles = items, [], []
+        self.settings = {"CACHE_PATH": str(cache)}
+
+
+def related_lists(items, cache):
+    plugin.set_related_posts(FakeGenerator(items, cache))
+    return [[other.slug for other in item.related_posts] for item in items]
+
+
 def test_remembered_text_keys_give_the_lists_of_a_cold_build(tmp_path):
     """After an edit, unchanged articles are found in the cache by their remembered text
     key (their text is not extracted); the lists equal those computed with no cache."""
     texts = labelled_texts()
-
-    class Item:
-        def __init__(self, number, text):
-            self.slug = f"bai-{number:02d}"
-            self.title = f"Bài {number}"
-            self._content = f"<p>{text}</p>"
-            self.date = datetime(2024, 1, 1 + number % 28, 8, 0, tzinfo=VIETNAM_TZ)
-            self.category = CATEGORY
-            self.tags = []
-            self.metadata = {}
-            self.source_path = f"/content/{self.slug}.md"
-
-        def get_relative_source_path(self):
-            return f"{self.slug}.md"
-
-    class Generator:
-        def __init__(self, items, cache):
-            self.articles, self.drafts, self.hidden_articles = items, [], []
-            self.settings = {"CACHE_PATH": str(cache)}
-
-    def lists(items, cache):
-        generator = Generator(items, cache)
-        plugin.set_related_posts(generator)
-        return [[other.slug for other in item.related_posts] for item in items]
-
-    items = [Item(n, text) for n, text in enumerate(texts)]
-    lists(items, tmp_path / "cache")  # fills the caches
+    items = [FakeArticle(n, text) for n, text in enumerate(texts)]
+    related_lists(items, tmp_path / "cache")  # fills the caches
     assert (tmp_path / "cache" / plugin.TEXT_KEYS_FILE).is_file()
-    edited = [Item(n, text) for n, text in enumerate(texts)]
+    edited = [FakeArticle(n, text) for n, text in enumerate(texts)]
     edited[3]._content = edited[17]._content  # article 3 now tells article 17's story
     extracted = []
     original = plugin.article_record
@@ -457,13 +460,13 @@ def test_remembered_text_keys_give_the_lists_of_a_cold_build(tmp_path):
 
     plugin.article_record = record
     try:
-        warm = lists(edited, tmp_path / "cache")
+        warm = related_lists(edited, tmp_path / "cache")
     finally:
         plugin.article_record = original
     assert extracted == ["bai-03"]
-    fresh = [Item(n, text) for n, text in enumerate(texts)]
+    fresh = [FakeArticle(n, text) for n, text in enumerate(texts)]
     fresh[3]._content = fresh[17]._content
-    cold = lists(fresh, tmp_path / "fresh")
+    cold = related_lists(fresh, tmp_path / "fresh")
     assert warm == cold
     assert "bai-17" in warm[3][:1]
 
@@ -486,6 +489,24 @@ def test_vector_cache_is_rewritten_only_when_enough_changed(exists, docs, used, 
     cache.used = set(list(cache.docs)[docs - used :])
     cache.added, cache.changed = added, added > 0
     assert plugin.must_save(cache, exists) is expected
+
+
+def test_lists_remembered_by_other_code_are_computed_again(tmp_path, monkeypatch):
+    """The remembered lists are reused only while the inputs and the code are the same: a
+    new version of the project (the scoring, numpy, scipy…) computes them again."""
+    from plugins.related_posts import scoring
+
+    items = [FakeArticle(n, text) for n, text in enumerate(labelled_texts())]
+    computed = []
+    original = scoring.related_articles
+    monkeypatch.setattr(scoring, "related_articles",
+                        lambda *a, **k: computed.append(1) or original(*a, **k))  # fmt: skip
+    first = related_lists(items, tmp_path / "cache")
+    again = related_lists(items, tmp_path / "cache")
+    assert (len(computed), again) == (1, first)  # same inputs, same code: remembered
+    monkeypatch.setattr(plugin, "code_key", lambda: "the code of a newer version")
+    assert related_lists(items, tmp_path / "cache") == first
+    assert len(computed) == 2
 
 
 def test_text_keys_version_is_the_same_in_every_process():

@@ -5,10 +5,11 @@ default ``repr`` with an address) and must change whenever anything a page shows
 """
 
 import datetime
+import functools
 import hashlib
 import os
 import stat
-from importlib.metadata import version
+import sys
 
 PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -71,9 +72,44 @@ def settings_digest(settings):
 
 def build_key(settings):
     """What anything made from one content file depends on besides the file: the settings
-    (less where things go), the plugins' code, and the Pelican and Markdown versions."""
+    (less where things go) and the code (``code_key``)."""
+    return digest(settings_digest(settings), code_key())
+
+
+@functools.cache
+def code_key():
+    """The code that makes the site: the plugins' files, the Python version, and every
+    installed package with its version (Pelican, Markdown, Jinja2, numpy…: an upgrade may
+    change the output). Taken once per process: the code a process runs is the code it
+    loaded, even if the files change while it runs (``make devserver``)."""
     plugin_code = tree_digest(PLUGINS_DIR, suffixes=(".py", ".js", ".css"))
-    return digest(settings_digest(settings), plugin_code, version("pelican"), version("markdown"))
+    return digest(plugin_code, sys.version, installed_packages())
+
+
+def installed_packages():
+    """The names of the packages' metadata folders on ``sys.path`` ("Jinja2-3.1.4.dist-info"):
+    each carries its package's version, and listing them is far cheaper than reading them."""
+    names = []
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as entries:
+                names.extend(e.name for e in entries
+                             if e.name.endswith((".dist-info", ".egg-info")))  # fmt: skip
+        except OSError:  # a zip file, or a folder that does not exist
+            continue
+    return sorted(names)
+
+
+@functools.cache
+def module_digest(*modules):
+    """Digest of the source files of ``modules`` (module objects), once per process: for a
+    cache that depends on a few modules only, not on every plugin."""
+    return digest(*(_read(module.__file__) for module in modules))
+
+
+def _read(path):
+    with open(path, "rb") as handle:
+        return handle.read()
 
 
 def output_key(output_path):

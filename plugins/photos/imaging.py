@@ -137,6 +137,8 @@ class Options:
         data = asdict(self)
         del data["max_pixels"]  # a limit, not an encoding setting
         data["pillow"] = PIL.__version__
+        # Bumped by hand when this module changes the bytes it writes: a digest of the code
+        # would re-encode every photo after any edit here (minutes on a large archive).
         data["version"] = 1
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 

@@ -38,6 +38,7 @@ import time
 
 from pelican import signals
 
+from plugins.incremental.fingerprint import code_key
 from plugins.incremental.state import write_atomically
 from plugins.vn_text import nfc, now_in_vietnam, to_vietnam_time
 
@@ -227,10 +228,11 @@ def must_save(cache, exists):
 
 
 def inputs_key(articles, published_count, settings, sources):
-    """Digest of everything the lists depend on: settings, and per article its place,
-    slug, file, date, category, tags, ``Related:`` line, and title and text (``sources``:
-    the articles' ``source_key``)."""
-    hasher = hashlib.sha1(repr(sorted((k, settings[k]) for k in DEFAULTS)).encode())
+    """Digest of everything the lists depend on: the code (plugins, numpy, scipy…), settings,
+    and per article its place, slug, file, date, category, tags, ``Related:`` line, and
+    title and text (``sources``: the articles' ``source_key``)."""
+    hasher = hashlib.sha1(code_key().encode())
+    hasher.update(repr(sorted((k, settings[k]) for k in DEFAULTS)).encode())
     for index, article in enumerate(articles):
         tags = ",".join(sorted(str(tag) for tag in getattr(article, "tags", None) or ()))
         fields = (

@@ -16,10 +16,12 @@ import hashlib
 import html
 import io
 import re
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from plugins.incremental.fingerprint import module_digest
 from plugins.incremental.state import write_atomically
 from plugins.vn_text import nfc
 
@@ -46,7 +48,8 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-# Bump when the tokenizer or STOPWORDS change: cached term counts are then recomputed.
+# Part of the keys of the caches of texts (``text_keys_version``) and term counts
+# (``VectorCache.version``, which also carries this module's code digest).
 TOKENIZER_VERSION = (
     "2:" + hashlib.blake2b(" ".join(sorted(STOPWORDS)).encode("utf-8"), digest_size=8).hexdigest()
 )
@@ -307,12 +310,18 @@ class VectorCache:
     # -- persistence --
 
     @classmethod
+    def version(cls):
+        """The cache's format, the tokenizer's version and this module's code: a cache
+        written by other code is not used."""
+        return f"{cls.VERSION}/{TOKENIZER_VERSION}/{module_digest(sys.modules[__name__])}"
+
+    @classmethod
     def load(cls, path):
         """The cache saved at ``path``, or an empty one if it is missing, old or unreadable."""
         cache = cls()
         try:
             with np.load(path, allow_pickle=False) as data:
-                if str(data["version"]) != f"{cls.VERSION}/{TOKENIZER_VERSION}":
+                if str(data["version"]) != cls.version():
                     return cache
                 text = bytes(data["syllables"]).decode("utf-8")
                 syllables = text.split("\n") if text else []
@@ -364,7 +373,7 @@ class VectorCache:
         buffer = io.BytesIO()
         np.savez(
             buffer,
-            version=np.array(f"{self.VERSION}/{TOKENIZER_VERSION}"),
+            version=np.array(self.version()),
             syllables=np.frombuffer("\n".join(self.syllables).encode("utf-8"), np.uint8),
             syllable_hash=self.syllable_hash,
             term_codes=self.term_codes[used[self.term_ids]],
