@@ -243,6 +243,23 @@ def test_result_does_not_depend_on_input_order_or_cache():
         assert slugs_of(shuffled, related_articles(shuffled, NOW, cache=cache)[0]) == expected
 
 
+def test_candidate_blocks_on_several_threads_give_the_lists_of_one_block(monkeypatch):
+    records = [record(f"bai-{i:02d}", text, day=1 + i % 28)
+               for i, text in enumerate(labelled_texts())]  # fmt: skip
+    expected = related_articles(records, NOW, Params(block_rows=512))[0]  # one block
+    pools = []
+
+    class Pool(scoring.ThreadPoolExecutor):
+        def __init__(self, max_workers):
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers)
+
+    monkeypatch.setattr(scoring, "ThreadPoolExecutor", Pool)
+    monkeypatch.setattr(scoring.os, "cpu_count", lambda: 4)
+    assert related_articles(records, NOW, Params(block_rows=3))[0] == expected  # 10 blocks
+    assert pools == [4]
+
+
 def test_ties_are_broken_by_date_then_slug():
     text = "kết nạp đảng viên mới chi bộ"
     records = [
@@ -494,8 +511,6 @@ def test_vector_cache_is_rewritten_only_when_enough_changed(exists, docs, used, 
 def test_lists_remembered_by_other_code_are_computed_again(tmp_path, monkeypatch):
     """The remembered lists are reused only while the inputs and the code are the same: a
     new version of the project (the scoring, numpy, scipy…) computes them again."""
-    from plugins.related_posts import scoring
-
     items = [FakeArticle(n, text) for n, text in enumerate(labelled_texts())]
     computed = []
     original = scoring.related_articles

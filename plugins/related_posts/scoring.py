@@ -37,6 +37,8 @@ so the result never depends on input order or on what the vector cache saw first
 """
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,6 +87,10 @@ class Record:
     related: tuple = ()
     source: str = ""
     text_key: bytes = None
+
+
+# Threads for the candidate search (beyond a few, memory bandwidth is the limit).
+MAX_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -257,15 +263,26 @@ def _candidate_pairs(features, candidates, params):
     query = features[:, np.flatnonzero(search)].tocsr()
     target = query[candidates].T.tocsr()
     limit = params.candidates_per_article + 1  # the article itself may be among them
-    found = []
-    for first in range(0, n, params.block_rows):
-        last = min(n, first + params.block_rows)
+    step = params.block_rows
+    blocks = [(first, min(n, first + step)) for first in range(0, n, step)]
+
+    def block_candidates(bounds):
+        first, last = bounds
         block = query[first:last] @ target
         best = _top_k_per_row(
-            block.indptr, block.data, lambda idx, b=block: candidates[b.indices[idx]], limit
+            block.indptr, block.data, lambda idx: candidates[block.indices[idx]], limit
         )
         rows = np.searchsorted(block.indptr, best, side="right") - 1 + first
-        found.append((rows, candidates[block.indices[best]], block.data[best]))
+        return rows, candidates[block.indices[best]], block.data[best]
+
+    # SciPy's sparse product and most of NumPy release the GIL: the blocks run on every core
+    # (each block's result is the same whichever thread makes it; map keeps their order).
+    threads = min(os.cpu_count() or 1, MAX_THREADS, len(blocks))
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            found = list(pool.map(block_candidates, blocks))
+    else:
+        found = [block_candidates(bounds) for bounds in blocks]
     rows = np.concatenate([f[0] for f in found])
     others = np.concatenate([f[1] for f in found])
     evidence = np.concatenate([f[2] for f in found])
