@@ -29,16 +29,16 @@ Settings:
     RELATED_POSTS_CACHE = True          # keep term counts between builds
 """
 
-import functools
 import hashlib
 import logging
 import marshal
 import os
+import sys
 import time
 
 from pelican import signals
 
-from plugins.incremental.fingerprint import code_key
+from plugins.incremental.fingerprint import code_key, module_digest
 from plugins.incremental.state import write_atomically
 from plugins.vn_text import nfc, now_in_vietnam, to_vietnam_time
 
@@ -254,20 +254,12 @@ def save_result(path, key, lists):
     _save_tagged(path, key, [[int(i) for i in chosen] for chosen in lists])
 
 
-@functools.cache
 def text_keys_version():
-    """Changes with the tokenizer and with the code that makes an article's text."""
-    from plugins.related_posts.terms import TOKENIZER_VERSION, plain_text, text_key
+    """Changes with the code that makes an article's text and its key (this module and the
+    tokenizer's): remembered text keys made by other code are not used."""
+    from plugins.related_posts import terms
 
-    code = repr([_code_text(f.__code__) for f in (article_text, plain_text, text_key)])
-    return f"{TOKENIZER_VERSION}/{hashlib.sha1(code.encode()).hexdigest()}"
-
-
-def _code_text(code):
-    """What a function does, stable across processes (marshal's bytes are not: they depend
-    on reference counts)."""
-    consts = tuple(_code_text(c) if hasattr(c, "co_code") else repr(c) for c in code.co_consts)
-    return (code.co_code, consts, code.co_names)
+    return module_digest(sys.modules[__name__], terms)
 
 
 def load_text_keys(path):

@@ -46,7 +46,6 @@ import scipy.sparse as sp
 
 from plugins.related_posts.terms import (
     STOPWORDS,
-    TOKENIZER_VERSION,
     VectorCache,
     _distinct,
     plain_text,
@@ -56,7 +55,6 @@ from plugins.related_posts.terms import (
 
 __all__ = [
     "STOPWORDS",
-    "TOKENIZER_VERSION",
     "Params",
     "Record",
     "VectorCache",

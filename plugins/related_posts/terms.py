@@ -27,7 +27,6 @@ from plugins.vn_text import nfc
 
 __all__ = [
     "STOPWORDS",
-    "TOKENIZER_VERSION",
     "VectorCache",
     "plain_text",
     "syllables",
@@ -48,11 +47,6 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-# Part of the keys of the caches of texts (``text_keys_version``) and term counts
-# (``VectorCache.version``, which also carries this module's code digest).
-TOKENIZER_VERSION = (
-    "2:" + hashlib.blake2b(" ".join(sorted(STOPWORDS)).encode("utf-8"), digest_size=8).hexdigest()
-)
 
 # A run of letters/digits (a syllable), or a run of other visible characters (punctuation).
 TOKEN_RE = re.compile(r"[^\W_]+|[^\w\s]+")
@@ -311,9 +305,9 @@ class VectorCache:
 
     @classmethod
     def version(cls):
-        """The cache's format, the tokenizer's version and this module's code: a cache
+        """The cache's format and this module's code (the tokenizer, STOPWORDS): a cache
         written by other code is not used."""
-        return f"{cls.VERSION}/{TOKENIZER_VERSION}/{module_digest(sys.modules[__name__])}"
+        return f"{cls.VERSION}/{module_digest(sys.modules[__name__])}"
 
     @classmethod
     def load(cls, path):
