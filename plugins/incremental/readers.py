@@ -500,9 +500,10 @@ class CachedReaders(Readers):
         arguments = (base_path, path, content_class, fmt, context, preread_signal,
                      preread_sender, context_signal, context_sender)  # fmt: skip
         full_path = os.path.abspath(os.path.join(base_path, path))
+        reader = self._markdown_reader(full_path)
         if (
             self.snapshot is None
-            or self._markdown_reader(full_path) is None
+            or reader is None
             or (fmt and fmt != full_path.rsplit(".", 1)[-1])
             or _heard_while_reading(preread_signal, context_signal)
         ):
@@ -516,7 +517,6 @@ class CachedReaders(Readers):
         watch = _WarningSeen()
         root = logging.getLogger()
         root.addHandler(watch)
-        reader = self._markdown_reader(full_path)
         reader.last_raw = None
         try:
             obj = super().read_file(*arguments)
