@@ -135,7 +135,7 @@ def test_shard_order_is_newest_year_first_then_the_others():
     assert search.shard_order(months) == ["2024-11", "2024-03", "2023-12", "khac"]
 
 
-def test_fingerprint_follows_paths_digests_and_language():
+def test_fingerprint_follows_paths_digests_language_and_code(monkeypatch):
     settings = search.search_settings({})
     pages = [("a.html", "d1"), ("b.html", "d2")]
     base = search.fingerprint(pages, settings)
@@ -145,6 +145,9 @@ def test_fingerprint_follows_paths_digests_and_language():
     assert search.fingerprint(pages[:1], settings) != base
     other = search.search_settings({"SEARCH_LANGUAGE": "en"})
     assert search.fingerprint(pages, other) != base
+    # Another version of the code that prepares the pages (search, vn_text.decompose_d).
+    monkeypatch.setattr(search, "module_digest", lambda *modules: "other code")
+    assert search.fingerprint(pages, settings) != base
 
 
 def test_pages_from_outputs_reads_only_pages_whose_entry_changed(tmp_path):

@@ -50,7 +50,6 @@ Settings:
 """
 
 import functools
-import hashlib
 import json
 import logging
 import os
@@ -66,7 +65,7 @@ from pathlib import Path
 
 from pelican import signals
 
-from plugins.incremental.fingerprint import output_key
+from plugins.incremental.fingerprint import digest, file_digest, module_digest, output_key
 from plugins.incremental.incremental import build_outputs
 from plugins.incremental.state import write_if_changed
 from plugins.vn_text import decompose_d
@@ -86,9 +85,9 @@ DEFAULTS = {
 
 # Pages Pagefind should index carry this attribute (and Pagefind skips pages without it).
 BODY_MARKER = b"data-pagefind-body"
-# Bumped whenever the prepared form of a page or the bundle layout changes, so old
-# fingerprints stop matching.
-FORMAT_VERSION = "2"
+# The format of the state files (the known pages, the stamps); the shards' fingerprints also
+# carry the digest of the code that prepares the pages (``fingerprint``).
+FORMAT_VERSION = "3"
 ENTRY_FILE = "pagefind-entry.json"
 SHARDS_FILE = "shards.json"
 # A shard names a folder of the output and a part of its URL: plain ASCII only.
@@ -138,8 +137,8 @@ def prepare_page(data):
 
 
 def page_digest(data):
-    """SHA-256 of a page's bytes, or "" for a page without ``data-pagefind-body``."""
-    return hashlib.sha256(data).hexdigest() if BODY_MARKER in data else ""
+    """SHA-1 of a page's bytes, or "" for a page without ``data-pagefind-body``."""
+    return file_digest(data) if BODY_MARKER in data else ""
 
 
 def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
@@ -168,21 +167,21 @@ def shard_order(names):
 def group_shards(pages, settings):
     """shard → its (relative, digest) pages, in path order."""
     shards = {}
-    for relative, digest in sorted(pages):
+    for relative, page in sorted(pages):
         name = shard_of(relative, settings["SEARCH_SHARD_PATTERN"], settings["SEARCH_SHARD_OTHER"])
-        shards.setdefault(name, []).append((relative, digest))
+        shards.setdefault(name, []).append((relative, page))
     return shards
 
 
 def fingerprint(pages, settings):
-    """SHA-256 of a shard's pages (paths and digests of their bytes) and of what else shapes
-    its index."""
-    digest = hashlib.sha256()
-    for part in (FORMAT_VERSION, pagefind_version(), settings["SEARCH_LANGUAGE"]):
-        digest.update(part.encode("utf-8") + b"\0")
-    for relative, page in pages:
-        digest.update(f"{relative}\0{page}\n".encode())
-    return digest.hexdigest()
+    """Digest of a shard's pages (paths and digests of their bytes) and of what else shapes
+    its index: Pagefind's version, the language, and the code that prepares the pages (this
+    module and ``vn_text``)."""
+    from plugins.vn_text import vn_text
+
+    lines = "".join(f"{relative}\0{page}\n" for relative, page in pages)
+    code = module_digest(sys.modules[__name__], vn_text)
+    return digest(FORMAT_VERSION, pagefind_version(), settings["SEARCH_LANGUAGE"], code, lines)
 
 
 def shards_manifest(shards):
@@ -355,12 +354,12 @@ class Stamps:
             entry = (bundle / ENTRY_FILE).read_bytes()
         except (OSError, ValueError):
             return None
-        good = {"fingerprint": fingerprint_, "entry": hashlib.sha256(entry).hexdigest()}
+        good = {"fingerprint": fingerprint_, "entry": file_digest(entry)}
         return entry if stamp == good else None
 
     def save(self, shard, fingerprint_, entry):
         """``entry``: the bytes of the shard's new pagefind-entry.json."""
-        stamp = {"entry": hashlib.sha256(entry).hexdigest(), "fingerprint": fingerprint_}
+        stamp = {"entry": file_digest(entry), "fingerprint": fingerprint_}
         write_if_changed(str(self.path(shard)), json.dumps(stamp, sort_keys=True).encode())
 
     def keep_only(self, shards):
