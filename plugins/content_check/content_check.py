@@ -62,7 +62,6 @@ DEFAULTS = {
     "CONTENT_CHECK_SUFFIX_FORMAT": "-{date:%Y-%m-%d}",
 }
 MARKDOWN_EXTENSIONS = tuple(MarkdownReader.file_extensions)
-CACHE_FORMAT = 1
 
 
 class ContentError(Exception):
@@ -151,7 +150,7 @@ class CheckCache(SettingsCache):
     PREFIX = "reports-"
     SUFFIX = ".pickle"
     SERIALIZER = pickle
-    FORMAT = CACHE_FORMAT
+    FORMAT = 1  # bumped when SourceReport changes
 
     def __init__(self, settings):
         key = digest(build_key(settings), settings["PATH"], os.getcwd())

@@ -47,7 +47,6 @@ STOPWORDS = frozenset(
     """.split()
 )
 
-
 # A run of letters/digits (a syllable), or a run of other visible characters (punctuation).
 TOKEN_RE = re.compile(r"[^\W_]+|[^\w\s]+")
 WORD_RE = re.compile(r"[^\W_]")
