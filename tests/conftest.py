@@ -3,6 +3,8 @@
 import logging
 import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,52 @@ SEED_SLUG = (
     "-phat-trien-dang-vien"
 )
 SEED_PATH = f"2021/11/{SEED_SLUG}.html"
+
+
+def run_tool(command, timeout=300, wait=True, **options):
+    """Run a command of the project (cwd ROOT) in its own process group. With ``wait``,
+    return the CompletedProcess (text). On a timeout the test fails with what is needed
+    to see where it hung: the group's processes and, via faulthandler (SIGABRT), the
+    Python stack of every thread of each of them. Without ``wait``, return the Popen."""
+    env = dict(os.environ, PYTHONFAULTHANDLER="1", **options.pop("env", {}))
+    process = subprocess.Popen(
+        command, cwd=options.pop("cwd", ROOT), env=env, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **options,
+    )  # fmt: skip
+    if not wait:
+        return process
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        listing = "\n".join(_group_processes(process.pid))
+        os.killpg(process.pid, signal.SIGABRT)
+        try:
+            stdout, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+        text = (stdout + stderr).decode("utf-8", "replace")
+        pytest.fail(f"{command} did not end in {timeout} s\n{listing}\n{text[-30000:]}")
+    return subprocess.CompletedProcess(
+        command, process.returncode, stdout.decode("utf-8", "replace"),
+        stderr.decode("utf-8", "replace"),
+    )  # fmt: skip
+
+
+def _group_processes(group):
+    """'pid ppid state command' of the processes of a process group, from /proc."""
+    lines = []
+    for pid in sorted((p for p in os.listdir("/proc") if p.isdigit()), key=int):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) == group:  # state, ppid, pgrp, ...
+            lines.append(f"{pid} {int(fields[1])} {fields[0].decode()} {command}")
+    return lines
 
 
 class LogRecorder(logging.Handler):

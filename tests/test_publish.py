@@ -13,7 +13,7 @@ import pytest
 from pelican.settings import read_settings
 
 from plugins.incremental.fingerprint import output_key
-from tests.conftest import ROOT, make_content
+from tests.conftest import ROOT, make_content, run_tool
 from tools.publish import PublishError, exchange, lock, mirror, publish
 
 ARTICLE = """Title: {title}
@@ -43,9 +43,7 @@ def run_publish(content, output, cache, *extra, wait=True):
         sys.executable, "-m", "tools.publish", "-s", "publishconf.py",
         "--content", str(content), "-o", str(output), "--cache", str(cache), *extra,
     ]  # fmt: skip
-    if not wait:
-        return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    return run_tool(command, wait=wait)
 
 
 def snapshot(folder):
