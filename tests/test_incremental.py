@@ -4,13 +4,16 @@ cold build of the same tree, and files whose bytes did not change keep their mti
 import hashlib
 import os
 import shutil
+import signal
+import sys
 from datetime import datetime, timedelta
 
 import pytest
 
 from plugins.incremental.fingerprint import digest, stable_repr
+from plugins.incremental.readers import worker_pool
 from plugins.incremental.state import BuildState
-from tests.conftest import ROOT, build_site, make_content
+from tests.conftest import ROOT, build_site, make_content, run_tool
 
 CATEGORIES = ["Xây dựng Đảng", "Kinh tế - Xã hội", "Văn hóa - Xã hội"]
 WORDS = ("đảng viên hội nghị giao ban chi bộ nông thôn mới sản xuất lúa gạo "
@@ -495,3 +498,58 @@ def test_an_upgraded_package_changes_the_build_key(tmp_path, monkeypatch):
         monkeypatch.undo()
         fingerprint.code_key.cache_clear()
     assert fingerprint.build_key(settings) == before
+
+
+def _signal_state(_):
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
+    return (
+        signal.getsignal(signal.SIGTERM),
+        signal.getsignal(signal.SIGINT),
+        bool(blocked & {signal.SIGINT, signal.SIGTERM}),
+    )
+
+
+def test_build_workers_leave_sigterm_and_sigint_to_the_parent():
+    """make publish turns SIGTERM into KeyboardInterrupt; the pool ends its workers with
+    SIGTERM, so a worker with that handler could raise in its own exit and hang the build.
+    Workers take the system's SIGTERM and ignore SIGINT; nothing stays blocked."""
+    heard, parent = [], os.getpid()
+
+    def handler(number, frame):
+        if os.getpid() != parent:
+            os._exit(1)  # a worker that kept this handler: end it (the pool waits for it)
+        heard.append(number)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        with worker_pool(2) as pool:
+            states = set(pool.map(_signal_state, range(8), chunksize=1))
+        os.kill(os.getpid(), signal.SIGTERM)  # the parent keeps its handler
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert states == {(signal.SIG_DFL, signal.SIG_IGN, False)}
+    assert heard == [signal.SIGTERM]
+    assert not signal.pthread_sigmask(signal.SIG_BLOCK, []) & {signal.SIGINT, signal.SIGTERM}
+
+
+POOLS_UNDER_PUBLISH = """
+import signal
+from plugins.incremental.readers import worker_pool
+from tools.publish import stop
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+for _ in range(200):
+    with worker_pool(2) as pool:
+        assert pool.map(abs, range(-5, 5)) == [5, 4, 3, 2, 1, 0, 1, 2, 3, 4]
+print("ended")
+"""
+
+
+def test_worker_pools_end_under_publish_signal_handlers():
+    """The hang seen in CI: with publish's handlers inherited, ending a pool (it sends its
+    workers SIGTERM) hung within a few hundred pools here, 3 runs out of 3; a worker printed
+    KeyboardInterrupt tracebacks, one from the parent's own code."""
+    result = run_tool([sys.executable, "-c", POOLS_UNDER_PUBLISH], timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ended"
+    assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr

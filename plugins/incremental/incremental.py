@@ -35,7 +35,6 @@ Settings:
 """
 
 import logging
-import multiprocessing
 import os
 import time
 from types import MappingProxyType
@@ -60,6 +59,7 @@ from plugins.incremental.readers import (
     FileKeys,
     ObjectSnapshot,
     worker_count,
+    worker_pool,
 )
 from plugins.incremental.state import BuildState, write_if_changed
 from plugins.incremental.writer import IncrementalWriter
@@ -309,8 +309,7 @@ class Build:
         _render_state = (jobs, self.state.output_path)
         try:
             if len(jobs) >= PARALLEL_RENDER_MINIMUM and workers > 1:
-                context = multiprocessing.get_context("fork")
-                with context.Pool(workers) as pool:
+                with worker_pool(workers) as pool:
                     parts = pool.map(_render_share, [(i, workers) for i in range(workers)])
                 results = sorted((r for part in parts for r in part), key=lambda r: r[0])
             else:

@@ -7,6 +7,7 @@ always consistent. One cache file per digest of the settings and the plugins' co
 change there starts from an empty cache instead of serving stale HTML.
 """
 
+import contextlib
 import datetime
 import io
 import logging
@@ -14,6 +15,7 @@ import marshal
 import multiprocessing
 import os
 import pickle
+import signal
 import string
 import time
 
@@ -36,6 +38,37 @@ def worker_count(settings):
     """Processes for reading and for rendering: INCREMENTAL_WORKERS, or one per core (8 at
     most: beyond that the parent's own share of the work dominates)."""
     return min(settings.get("INCREMENTAL_WORKERS") or os.cpu_count() or 1, 8)
+
+
+_WORKER_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def worker_pool(workers):
+    """A pool of ``workers`` forked processes whose signals are the system's own: SIGTERM
+    ends a worker at once and SIGINT (Ctrl-C reaches the whole process group) is ignored;
+    the parent handles both and ends the pool.
+
+    A worker must not inherit the parent's Python handlers (``make publish`` turns SIGTERM
+    into KeyboardInterrupt): the pool ends its workers with SIGTERM, and a KeyboardInterrupt
+    raised in a worker that is already leaving can escape the worker's own code and unwind
+    the parent's stack copied by the fork, into a build that then waits for ever. The two
+    signals stay blocked from before the fork until the worker has set its handlers, so
+    none arrives in between; the parent's pending ones are delivered when it unblocks."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
+    try:
+        context = multiprocessing.get_context("fork")
+        pool = context.Pool(workers, initializer=_start_worker, initargs=(previous,))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    with pool:
+        yield pool
+
+
+def _start_worker(mask):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 class SettingsCache:
@@ -580,13 +613,12 @@ class CachedReaders(Readers):
             and self.snapshot is not None
             and not _heard_while_reading(*_GENERATOR_SIGNALS.get(content_class, ()))
         )
-        context = multiprocessing.get_context("fork")
         chunk = max(1, min(64, len(missing) // (workers * 8)))
         global _worker_job
         _worker_job = (self, self._markdown_reader(missing[0]),
                        (base_path, content_class) if make_objects else None)  # fmt: skip
         try:
-            with context.Pool(workers) as pool:
+            with worker_pool(workers) as pool:
                 for path, result in zip(
                     missing, pool.imap(_read_in_worker, missing, chunksize=chunk), strict=True
                 ):
