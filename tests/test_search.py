@@ -8,6 +8,7 @@ index files themselves are read: Pagefind's fragments are gzip'd JSON after a si
 import gzip
 import json
 import shutil
+import time
 import unicodedata
 from pathlib import Path
 
@@ -366,6 +367,24 @@ def runs(monkeypatch):
 
     monkeypatch.setattr(search, "update_index", spy)
     return results
+
+
+def test_a_failing_shard_stops_the_shards_not_started(tmp_path, monkeypatch):
+    """One Pagefind process at a time, three shards: the first fails, the second is already
+    running (it takes a while), the third is never started; the build fails with the error."""
+    started = []
+
+    def index_shard(output, pages, bundle, settings, work_root):
+        started.append(bundle.name)
+        if len(started) == 1:
+            raise search.SearchError("search: Pagefind failed on purpose")
+        time.sleep(0.5)
+
+    monkeypatch.setattr(search, "index_shard", index_shard)
+    content = small_site(tmp_path)
+    with pytest.raises(search.SearchError, match="on purpose"):
+        build_site(tmp_path / "out", content=content, SEARCH_WORKERS=1)
+    assert 1 <= len(started) <= 2, started
 
 
 def test_search_index_off_writes_no_bundle(tmp_path):

@@ -460,10 +460,16 @@ def update_index(output, settings, outputs=None):
                 name: pool.submit(index_shard, output, shards[name], bundle / name, settings, state)
                 for name in todo
             }
-            for name in todo:
-                running[name].result()  # raises the shard's error, if any
-                entries[name] = (bundle / name / ENTRY_FILE).read_bytes()
-                stamps.save(name, fingerprints[name], entries[name])
+            try:
+                for name in todo:
+                    running[name].result()  # raises the shard's error, if any
+                    entries[name] = (bundle / name / ENTRY_FILE).read_bytes()
+                    stamps.save(name, fingerprints[name], entries[name])
+            except BaseException:
+                # A shard failed or the build was stopped: start no other shard (leaving the
+                # pool would otherwise wait for all of them; the running ones finish).
+                pool.shutdown(cancel_futures=True)
+                raise
         result.indexed = shard_order(todo)
 
     # Only the shards and shards.json: remove gone shards and anything else (an older layout).
