@@ -3,7 +3,6 @@ what the build does with it."""
 
 import json
 import os
-import subprocess
 import sys
 import unicodedata
 from datetime import datetime
@@ -22,7 +21,7 @@ from plugins.vn_text.legacy import (
     encode_windows_1258,
     vietnamese_score,
 )
-from tests.conftest import ROOT, build_site, make_content
+from tests.conftest import ROOT, build_site, make_content, run_tool
 
 GOOD = """Title: Hội nghị giao ban công tác Đảng
 Date: 2024-03-28 14:00
@@ -52,10 +51,10 @@ def article(title="Hội nghị giao ban công tác Đảng", date="2024-03-28 1
 
 def run_check(content):
     """`make check` on a content folder: (exit code, output)."""
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, "-m", "plugins.content_check", "-s", "pelicanconf.py",
          "--content", str(content), "--cache", str(content.parent / "check-cache")],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        timeout=120,
     )  # fmt: skip
     return result.returncode, result.stdout + result.stderr
 
@@ -206,10 +205,10 @@ def test_legacy_file_is_an_error_until_make_fix(tmp_path, name):
     assert "articles/2024/cu.md:" in output and "make fix" in output
     assert f"(file is in the {name} encoding, not UTF-8" in output
 
-    fixed = subprocess.run(
+    fixed = run_tool(
         [sys.executable, "-m", "tools.fix_encoding", "-s", "pelicanconf.py",
          "--content", str(content)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        timeout=120,
     )  # fmt: skip
     assert fixed.returncode == 0, fixed.stderr
     assert "cu.md: đã chuyển" in fixed.stdout

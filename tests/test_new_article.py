@@ -1,17 +1,16 @@
 """`make new`: a new article with every metadata line filled in."""
 
-import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
-from tests.conftest import ROOT, build_site, make_content
+from tests.conftest import build_site, make_content, run_tool
 
 
 def make_new(content, *args):
-    return subprocess.run(
+    return run_tool(
         [sys.executable, "-m", "tools.new_article", "-s", "pelicanconf.py",
          "--content", str(content), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        timeout=120,
     )  # fmt: skip
 
 
@@ -40,10 +39,9 @@ def test_new_draft_passes_the_check_and_is_not_published(tmp_path):
     content = make_content(tmp_path, {})
     result = make_new(content, "--title", "Bản nháp mới", "--category", "Xây dựng Đảng")
     assert result.returncode == 0, result.stderr
-    check = subprocess.run(
-        [sys.executable, "-m", "plugins.content_check", "--content", str(content)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    check = run_tool(
+        [sys.executable, "-m", "plugins.content_check", "--content", str(content)], timeout=120
+    )
     assert check.returncode == 0, check.stdout
     site = build_site(tmp_path / "output", "publishconf.py", content=content)
     assert "Bản nháp mới" not in site.text("index.html")

@@ -8,7 +8,6 @@ string HOME marks it so the tests can look for it in every published byte.
 import io
 import os
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,7 +27,7 @@ from plugins.photos.photos import (
     publish_file,
     resolve_src,
 )
-from tests.conftest import ROOT, build_site, make_content
+from tests.conftest import ROOT, build_site, make_content, run_tool
 
 HOME = b"NHA-RIENG-21.0285N-105.8542E"
 RED, BLUE, GREEN = (220, 20, 20), (20, 20, 220), (20, 200, 20)
@@ -684,11 +683,10 @@ def test_a_higher_limit_lets_a_big_photo_through(tmp_path):
 
 def test_pelican_command_exits_non_zero(tmp_path):
     content = bad_site(tmp_path, "cat-cut.jpg", truncated_jpeg)
-    result = subprocess.run(
+    result = run_tool(
         [sys.executable, "-m", "pelican", str(content), "-o", str(tmp_path / "output"),
          "-s", str(ROOT / "pelicanconf.py"), "--fatal", "errors"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "COLUMNS": "400"},
+        env={"COLUMNS": "400"},
     )  # fmt: skip
     assert result.returncode != 0
     output = result.stdout + result.stderr
