@@ -540,7 +540,7 @@ signal.signal(signal.SIGTERM, stop)
 signal.signal(signal.SIGINT, stop)
 for _ in range(200):
     with worker_pool(2) as pool:
-        assert pool.map(abs, range(-5, 5)) == [5, 4, 3, 2, 1, 0, 1, 2, 3, 4]
+        assert list(pool.map(abs, range(-5, 5))) == [5, 4, 3, 2, 1, 0, 1, 2, 3, 4]
 print("ended")
 """
 
@@ -553,3 +553,34 @@ def test_worker_pools_end_under_publish_signal_handlers():
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ended"
     assert "Traceback" not in result.stderr and "KeyboardInterrupt" not in result.stderr
+
+
+DYING_WORKER = """
+import os, signal, sys
+from pathlib import Path
+from plugins.incremental import readers
+from tests.conftest import build_site, make_content
+from tests.test_incremental import article
+
+reading = readers._read_in_worker
+
+
+def dies_on_the_seventh(path):
+    if path.endswith("bai-7.md"):
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return reading(path)
+
+
+readers._read_in_worker = dies_on_the_seventh
+folder = Path(sys.argv[1])
+content = make_content(folder, {f"bai-{n}.md": article(n) for n in range(40)})
+build_site(folder / "output", content=content, INCREMENTAL_WORKERS=2)
+"""
+
+
+def test_a_build_worker_that_dies_fails_the_build_instead_of_hanging(tmp_path):
+    """A reading worker killed mid-build (multiprocessing's Pool waited for it for ever)."""
+    result = run_tool([sys.executable, "-c", DYING_WORKER, str(tmp_path)], timeout=120)
+    assert result.returncode != 0
+    assert "BuildWorkerError" in result.stderr
+    assert "INCREMENTAL_WORKERS = 1" in result.stderr

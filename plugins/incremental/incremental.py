@@ -309,8 +309,10 @@ class Build:
         _render_state = (jobs, self.state.output_path)
         try:
             if len(jobs) >= PARALLEL_RENDER_MINIMUM and workers > 1:
+                # A few shares per worker: a stopped build waits only for the shares running.
+                shares = workers * RENDER_SHARES_PER_WORKER
                 with worker_pool(workers) as pool:
-                    parts = pool.map(_render_share, [(i, workers) for i in range(workers)])
+                    parts = list(pool.map(_render_share, [(i, shares) for i in range(shares)]))
                 results = sorted((r for part in parts for r in part), key=lambda r: r[0])
             else:
                 results = _render_share((0, 1))
@@ -346,6 +348,7 @@ class Build:
 
 
 PARALLEL_RENDER_MINIMUM = 200
+RENDER_SHARES_PER_WORKER = 4
 _render_state = None
 
 

@@ -18,6 +18,8 @@ import pickle
 import signal
 import string
 import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from pelican import signals
 from pelican.contents import Article, Content, Page
@@ -45,24 +47,44 @@ _WORKER_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 @contextlib.contextmanager
 def worker_pool(workers):
-    """A pool of ``workers`` forked processes whose signals are the system's own: SIGTERM
-    ends a worker at once and SIGINT (Ctrl-C reaches the whole process group) is ignored;
-    the parent handles both and ends the pool.
+    """A ProcessPoolExecutor of ``workers`` forked processes whose signals are the system's
+    own: SIGTERM ends a worker at once and SIGINT (Ctrl-C reaches the whole process group)
+    is ignored; the parent handles both and ends the pool.
 
     A worker must not inherit the parent's Python handlers (``make publish`` turns SIGTERM
-    into KeyboardInterrupt): the pool ends its workers with SIGTERM, and a KeyboardInterrupt
-    raised in a worker that is already leaving can escape the worker's own code and unwind
-    the parent's stack copied by the fork, into a build that then waits for ever. The two
-    signals stay blocked from before the fork until the worker has set its handlers, so
-    none arrives in between; the parent's pending ones are delivered when it unblocks."""
+    into KeyboardInterrupt): a KeyboardInterrupt raised in a worker on its way out can
+    escape the worker's own code and unwind the parent's stack copied by the fork, into a
+    build that then waits for ever (multiprocessing's Pool, used before, ended its workers
+    with SIGTERM and so did exactly that, now and then). The two signals stay blocked from
+    before the fork until the worker has set its handlers; the parent gets any pending one
+    when it unblocks. The workers are all forked at once, by a first task, while blocked.
+
+    A worker that dies (the kernel's out-of-memory killer, a crash in a C library) makes
+    the build fail with BuildWorkerError instead of waiting for it for ever."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
     try:
-        context = multiprocessing.get_context("fork")
-        pool = context.Pool(workers, initializer=_start_worker, initargs=(previous,))
+        pool = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"),
+            initializer=_start_worker, initargs=(previous,),
+        )  # fmt: skip
+        started = pool.submit(os.getpid)  # forks every worker (the fork start method)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     with pool:
-        yield pool
+        try:
+            started.result()
+            yield pool
+        except BrokenProcessPool as error:
+            raise BuildWorkerError(
+                "incremental: một tiến trình con của bản dựng đã dừng đột ngột (thường do "
+                "máy hết bộ nhớ): chạy lại, hoặc đặt INCREMENTAL_WORKERS = 1 (a build worker "
+                "process ended abruptly, usually out of memory: run again, or set "
+                "INCREMENTAL_WORKERS = 1)"
+            ) from error
+
+
+class BuildWorkerError(RuntimeError):
+    """A build worker process died."""
 
 
 def _start_worker(mask):
@@ -620,7 +642,7 @@ class CachedReaders(Readers):
         try:
             with worker_pool(workers) as pool:
                 for path, result in zip(
-                    missing, pool.imap(_read_in_worker, missing, chunksize=chunk), strict=True
+                    missing, pool.map(_read_in_worker, missing, chunksize=chunk), strict=True
                 ):
                     html, meta, warnings, key, entry = result
                     for warning in warnings:
