@@ -510,9 +510,10 @@ def _signal_state(_):
 
 
 def test_build_workers_leave_sigterm_and_sigint_to_the_parent():
-    """make publish turns SIGTERM into KeyboardInterrupt; the pool ends its workers with
-    SIGTERM, so a worker with that handler could raise in its own exit and hang the build.
-    Workers take the system's SIGTERM and ignore SIGINT; nothing stays blocked."""
+    """make publish turns SIGTERM into KeyboardInterrupt; a worker with that handler, sent
+    SIGTERM on its way out (multiprocessing's Pool did so to end its workers; so does a
+    service manager stopping the whole group), could raise in its own exit and hang the
+    build. Workers take the system's SIGTERM and ignore SIGINT; nothing stays blocked."""
     heard, parent = [], os.getpid()
 
     def handler(number, frame):
@@ -546,9 +547,9 @@ print("ended")
 
 
 def test_worker_pools_end_under_publish_signal_handlers():
-    """The hang seen in CI: with publish's handlers inherited, ending a pool (it sends its
-    workers SIGTERM) hung within a few hundred pools here, 3 runs out of 3; a worker printed
-    KeyboardInterrupt tracebacks, one from the parent's own code."""
+    """The hang seen in CI: with publish's handlers inherited, multiprocessing's Pool (it
+    ends its workers with SIGTERM) hung within a few hundred pools here, 3 runs out of 3; a
+    worker printed KeyboardInterrupt tracebacks, one from the parent's own code."""
     result = run_tool([sys.executable, "-c", POOLS_UNDER_PUBLISH], timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ended"
