@@ -371,14 +371,15 @@ def runs(monkeypatch):
 
 def test_a_failing_shard_stops_the_shards_not_started(tmp_path, monkeypatch):
     """One Pagefind process at a time, three shards: the first fails, the second is already
-    running (it takes a while), the third is never started; the build fails with the error."""
+    running (it takes 2 s, a wide margin on a loaded machine), the third is never started;
+    the build fails with the error."""
     started = []
 
     def index_shard(output, pages, bundle, settings, work_root):
         started.append(bundle.name)
         if len(started) == 1:
             raise search.SearchError("search: Pagefind failed on purpose")
-        time.sleep(0.5)
+        time.sleep(2)
 
     monkeypatch.setattr(search, "index_shard", index_shard)
     content = small_site(tmp_path)
