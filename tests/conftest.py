@@ -1,5 +1,6 @@
 """Shared fixtures: build sites through Pelican's API into temporary folders."""
 
+import hashlib
 import logging
 import os
 import shutil
@@ -23,6 +24,16 @@ SEED_SLUG = (
     "-phat-trien-dang-vien"
 )
 SEED_PATH = f"2021/11/{SEED_SLUG}.html"
+
+
+def file_digests(folder):
+    """Every file under ``folder`` (relative path → SHA-256 of its bytes): to compare two
+    outputs, an incremental build's with a cold one's."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file()
+    }
 
 
 def run_tool(command, timeout=300, wait=True, **options):

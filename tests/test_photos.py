@@ -27,7 +27,7 @@ from plugins.photos.photos import (
     publish_file,
     resolve_src,
 )
-from tests.conftest import ROOT, build_site, make_content, run_tool
+from tests.conftest import ROOT, build_site, file_digests, make_content, run_tool
 
 HOME = b"NHA-RIENG-21.0285N-105.8542E"
 RED, BLUE, GREEN = (220, 20, 20), (20, 20, 220), (20, 200, 20)
@@ -549,12 +549,6 @@ def test_a_photo_replaced_by_one_of_the_same_size_and_mtime_is_seen(tmp_path):
     """Another photo under the same name, of exactly the same byte size, its mtime set back
     (``cp -p``, ``rsync -a``, an unzipped archive): the ctime still tells, as it does for
     the Markdown files, and the output is that of a cold build."""
-    import hashlib
-
-    def tree(folder):
-        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
-
     content, _images = photo_site_content(tmp_path)
     output = tmp_path / "output"
     build_site(output, content=content, PHOTOS_WORKERS=1)
@@ -569,16 +563,10 @@ def test_a_photo_replaced_by_one_of_the_same_size_and_mtime_is_seen(tmp_path):
     img = site.soup("2024/03/hoi-nghi.html").find("img", src=re.compile("ngang"))
     assert (img["width"], img["height"]) == ("600", "900")
     cold = build_site(tmp_path / "cold", content=content, PHOTOS_WORKERS=1)
-    assert tree(output) == tree(cold.output)
+    assert file_digests(output) == file_digests(cold.output)
 
 
 def test_a_deleted_photo_leaves_output_and_output_equals_a_cold_build(tmp_path):
-    import hashlib
-
-    def tree(folder):
-        return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-                for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
-
     content, _images = photo_site_content(tmp_path)
     output = tmp_path / "output"
     build_site(output, content=content, PHOTOS_WORKERS=1)
@@ -596,7 +584,7 @@ def test_a_deleted_photo_leaves_output_and_output_equals_a_cold_build(tmp_path):
     assert not [p for p in (output / "images").rglob("*") if "-480" in p.name]  # old size
     cold = build_site(tmp_path / "cold", content=content, PHOTOS_WORKERS=1,
                       PHOTOS_WIDTHS=[300, 700])  # fmt: skip
-    assert tree(output) == tree(cold.output)
+    assert file_digests(output) == file_digests(cold.output)
 
 
 def test_settings_change_the_derivatives(tmp_path):
