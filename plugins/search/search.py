@@ -68,7 +68,7 @@ from pelican import signals
 from plugins.incremental.fingerprint import digest, file_digest, module_digest, output_key
 from plugins.incremental.incremental import build_outputs
 from plugins.incremental.state import write_if_changed
-from plugins.vn_text import decompose_d
+from plugins.vn_text import decompose_d, vn_text
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +177,6 @@ def fingerprint(pages, settings):
     """Digest of a shard's pages (paths and digests of their bytes) and of what else shapes
     its index: Pagefind's version, the language, and the code that prepares the pages (this
     module and ``vn_text``)."""
-    from plugins.vn_text import vn_text
-
     lines = "".join(f"{relative}\0{page}\n" for relative, page in pages)
     code = module_digest(sys.modules[__name__], vn_text)
     return digest(FORMAT_VERSION, pagefind_version(), settings["SEARCH_LANGUAGE"], code, lines)
