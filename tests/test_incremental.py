@@ -492,6 +492,85 @@ def test_an_upgraded_package_changes_the_build_key(tmp_path, monkeypatch):
     assert fingerprint.build_key(settings) == before
 
 
+@pytest.fixture
+def collector_seen():
+    """Whether the cycle collector runs while articles are read and while they are written,
+    and a weak reference to an article of each build."""
+    import gc
+    import weakref
+
+    from pelican import signals
+
+    seen = {"reading": [], "writing": [], "articles": []}
+
+    def read(generator):
+        seen["reading"].append(gc.isenabled())
+        seen["articles"].append(weakref.ref(generator.articles[0]))
+
+    def written(generator, writer):
+        seen["writing"].append(gc.isenabled())
+
+    signals.article_generator_finalized.connect(read)
+    signals.article_writer_finalized.connect(written)
+    yield seen
+    signals.article_generator_finalized.disconnect(read)
+    signals.article_writer_finalized.disconnect(written)
+    gc.enable()
+
+
+def test_collection_pauses_while_reading_and_the_next_build_frees_the_last_one(
+    tmp_path, project, collector_seen
+):
+    """The objects read are frozen for the writing and after the build (an exit does not
+    walk them); the next build in the process (a devserver's) unfreezes and frees them."""
+    import gc
+
+    content, theme = project
+    assert gc.isenabled()
+    build(tmp_path, "first", content, theme)
+    assert collector_seen["reading"] == [False] and collector_seen["writing"] == [True]
+    assert gc.isenabled()
+    assert gc.get_freeze_count() > 0
+    gc.collect()
+    assert collector_seen["articles"][0]() is not None  # frozen: not collected
+    build(tmp_path, "second", content, theme)
+    assert collector_seen["reading"] == [False, False]
+    assert collector_seen["articles"][0]() is None  # the first build's article is freed
+    assert collector_seen["articles"][1]() is not None
+    assert gc.isenabled()
+
+
+OWN_COLLECTOR = """
+import gc, pathlib, sys
+from tests.conftest import build_site, make_content
+from tests.test_incremental import CATEGORIES, article
+tmp = pathlib.Path(sys.argv[1])
+content = make_content(tmp, {f"2023/bai-{n}.md": article(n) for n in range(12)})
+mine = [[]]
+mine[0].append(mine)
+gc.freeze()
+frozen = gc.get_freeze_count()  # frozen objects that die leave it: it can only go down
+build_site(tmp / "a", content=content, SITE_CATEGORIES=CATEGORIES)
+assert not any(o is mine for o in gc.get_objects()), "the process's own object was thawed"
+assert gc.get_freeze_count() <= frozen, "the build froze its objects"
+assert gc.isenabled()
+gc.disable()
+build_site(tmp / "b", content=content, SITE_CATEGORIES=CATEGORIES)
+assert not gc.isenabled(), "collection turned on"
+assert not any(o is mine for o in gc.get_objects()), "the process's own object was thawed"
+assert gc.get_freeze_count() <= frozen, "the build froze its objects"
+print("kept")
+"""
+
+
+def test_a_process_keeps_its_own_collector_settings(tmp_path):
+    """A fresh process that froze objects of its own keeps them frozen through its builds
+    (which then freeze nothing), and collection off before a build stays off after it."""
+    done = run_tool([sys.executable, "-c", OWN_COLLECTOR, str(tmp_path)], timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("kept")
+
+
 def _signal_state(_):
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, [])
     return (
