@@ -493,6 +493,39 @@ def test_remembered_reports_follow_every_file_the_rules_look_at(tmp_path, monkey
     assert any("Xây dựng Đảnq" in p.message for p in content_check.check_tree(settings)[1])
 
 
+def test_the_check_pauses_the_cycle_collector_and_gives_it_back(tmp_path, monkeypatch):
+    """Collection is off while the files are checked, and as it was afterwards, even when
+    a check fails."""
+    import gc
+
+    from plugins.content_check import content_check
+
+    content = make_content(tmp_path, {"2024/a.md": GOOD})
+    settings = _check_settings(content, tmp_path / "cache")
+    seen = []
+    original = content_check.check_file
+    monkeypatch.setattr(content_check, "check_file",
+                        lambda *a, **k: seen.append(gc.isenabled()) or original(*a, **k))
+    assert gc.isenabled()
+    content_check.check_tree(settings, cache=False)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(*args, **kwargs):
+        raise OSError("disk gone")
+
+    monkeypatch.setattr(content_check, "check_file", broken)
+    with pytest.raises(OSError):
+        content_check.check_tree(settings, cache=False)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        monkeypatch.setattr(content_check, "check_file", original)
+        content_check.check_tree(settings, cache=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_make_check_remembers_reports_between_runs(tmp_path):
     content = make_content(tmp_path, {"2024/a.md": GOOD})
     assert run_check(content)[0] == 0
