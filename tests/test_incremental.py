@@ -1,7 +1,9 @@
 """incremental: after any sequence of edits the incremental output is byte-identical to a
 cold build of the same tree, and files whose bytes did not change keep their mtime."""
 
+import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -198,6 +200,108 @@ def test_build_outputs_lists_what_the_build_wrote_or_kept(tmp_path, project,
 
     build(tmp_path, "plain", content, theme, PELICAN_CLASS="pelican.Pelican")
     assert outputs_at_finalized[-1] is None
+
+
+def _pages_listing(output, url):
+    return {p.relative_to(output).as_posix() for p in output.rglob("*.html")
+            if f'/{url}"' in p.read_text(encoding="utf-8")}  # fmt: skip
+
+
+def test_pages_that_show_no_related_lists_ignore_a_change_of_them(
+    tmp_path, project, outputs_at_finalized
+):
+    """An edit changes the related lists of other articles: their pages are rendered again,
+    but the listings (whose templates never name ``related_posts``) only where they list the
+    edited article itself; the output is still that of a cold build."""
+    content, theme = project
+    first = build(tmp_path, "incremental", content, theme)  # the folder assert_same_as_cold builds
+    before = outputs_at_finalized[-1]
+    related_before = {name: (first.output / name).read_text(encoding="utf-8")
+                      for name in before if name.startswith("2023/")}  # fmt: skip
+    # bai-5 takes the words of bai-11: articles close to one become close to the other.
+    words = [WORDS[(11 * 7 + i * 3 + 1) % len(WORDS)] for i in range(60)]
+    edit(content / "articles" / "2023" / "bai-5.md",
+         article(5, body=" ".join(words).capitalize() + "."))  # fmt: skip
+    site = assert_same_as_cold(tmp_path, "related lists", content, theme)
+    after = outputs_at_finalized[-2]  # the incremental build (the cold one came after)
+    changed = {name for name in after if name.endswith(".html") and after[name] != before.get(name)}
+    edited = next(name for name in after if "bai-so-5-" in name)
+    others = {name for name in changed if name.startswith("2023/") and name != edited
+              and (site.output / name).read_text(encoding="utf-8") != related_before[name]}
+    assert others, "the edit should change some other article's related list"
+    listing_edited = _pages_listing(site.output, edited.removesuffix("index.html"))
+    listings = {name for name in after if name.endswith(".html") and not name.startswith("2023/")}
+    assert listing_edited & listings <= changed
+    # a listing that shows an article whose related list changed, but not the edited one
+    kept = [name for name in listings - listing_edited
+            if any(_pages_listing(site.output, o.removesuffix("index.html")) & {name}
+                   for o in others)]  # fmt: skip
+    assert kept and not set(kept) & changed
+
+
+def test_a_listing_template_that_shows_related_lists_is_rendered_when_they_change(
+    tmp_path, project
+):
+    """The same edit with a theme whose article cards show each article's related list: the
+    listings are rendered again (their template imports a macro naming ``related_posts``)."""
+    content, theme = project
+    card = theme / "templates" / "macros" / "article_card.html"
+    edit(card, card.read_text(encoding="utf-8").replace(
+        '<p class="card__meta">',
+        '<p class="card__related">{% for other in article.related_posts %}'
+        "{{ other.title }};{% endfor %}</p>\n  <p class=\"card__meta\">",
+    ))  # fmt: skip
+    build(tmp_path, "incremental", content, theme)
+    words = [WORDS[(11 * 7 + i * 3 + 1) % len(WORDS)] for i in range(60)]
+    edit(content / "articles" / "2023" / "bai-5.md",
+         article(5, body=" ".join(words).capitalize() + "."))  # fmt: skip
+    site = assert_same_as_cold(tmp_path, "related lists on cards", content, theme)
+    assert "card__related" in (site.output / "index.html").read_text(encoding="utf-8")
+
+
+def test_template_mentions_follows_extends_includes_and_imports():
+    from jinja2 import DictLoader, Environment
+
+    from plugins.incremental.incremental import template_mentions
+
+    env = Environment(loader=DictLoader({
+        "base.html": "{% block main %}{% endblock %}",
+        "card.html": "{% macro card(a) %}{{ a.related_posts }}{% endmacro %}",
+        "plain.html": "{% macro card(a) %}{{ a.title }}{% endmacro %}",
+        "uses-card.html": '{% extends "base.html" %}{% from "card.html" import card %}',
+        "uses-plain.html": '{% extends "base.html" %}{% import "plain.html" as p %}',
+        "includes.html": '{% include "uses-card.html" %}',
+        "dynamic.html": "{% include name %}",
+        "missing.html": '{% include "nowhere.html" %}',
+    }))  # fmt: skip
+    cases = {"uses-card.html": True, "uses-plain.html": False, "includes.html": True,
+             "dynamic.html": True, "missing.html": True, "base.html": False}  # fmt: skip
+    for name, expected in cases.items():
+        assert template_mentions(env, name, "related_posts") is expected, name
+
+
+def test_articles_of_the_same_date_are_in_the_same_order_in_every_process(tmp_path):
+    """Pelican reads the files in the order of a set of paths, which hash randomisation
+    changes in every process: articles of the same date swapped places from one build to
+    the next (so their listings changed bytes, and were rendered again every time). They
+    are read in path order: every process writes the same bytes."""
+    content = make_content(tmp_path, {f"2024/bai-{n:02}.md": article(n, day=700)
+                                      for n in range(12)})  # fmt: skip
+    digests = []
+    for seed in ("1", "2", "3"):
+        output = tmp_path / f"out-{seed}"
+        done = run_tool(
+            [sys.executable, "-m", "pelican", str(content), "-o", str(output),
+             "-s", str(ROOT / "pelicanconf.py"), "-e", f'CACHE_PATH="{tmp_path}/cache-{seed}"',
+             "SEARCH_INDEX=false", f"SITE_CATEGORIES={json.dumps(CATEGORIES)}"],
+            env={"PYTHONHASHSEED": seed},
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        digests.append(file_digests(output))
+    assert digests[0] == digests[1] == digests[2]
+    index = (tmp_path / "out-1" / "index.html").read_text(encoding="utf-8")
+    shown = [int(n) for n in re.findall(r"Bài số (\d+) về", index)]
+    assert shown == list(range(10))  # page 1: the first ten files, in path order
 
 
 def test_file_keys_are_remembered_between_builds_and_never_miss_an_edit(tmp_path):

@@ -21,7 +21,10 @@ The contract with templates: a page may show its own data (the objects passed to
 template), the site-wide navigation (``menu_categories``, ``pages``) and settings. A
 template that lists other content must get it through an object attribute that is part of
 its fingerprint (``article.related_posts``), or its template name must be unknown to
-``PAGE_INPUTS`` (then it is rendered whenever any article changes).
+``PAGE_INPUTS`` (then it is rendered whenever any article changes). Related lists count in
+the fingerprint of a page only when its template, or one it extends, includes or imports,
+names ``related_posts`` (``template_mentions``): one edit changes the related lists of many
+articles, and the listings that show none of them are not rendered again for that.
 
 The plugin part (``register``) installs the writer, which also works with plain
 ``pelican.Pelican`` (write-if-changed only).
@@ -39,6 +42,7 @@ import os
 import time
 from types import MappingProxyType
 
+from jinja2 import TemplateNotFound, meta
 from pelican import Pelican, signals
 from pelican.contents import Article, Page
 from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
@@ -136,6 +140,29 @@ PAGE_INPUTS = {
 }
 
 
+def template_mentions(environment, name, word):
+    """Whether the source of template ``name``, or of a template it extends, includes or
+    imports (and so on), contains ``word``. True too when that cannot be known: a template
+    not found, or one named only when rendering (``{% include some_variable %}``)."""
+    seen, todo = set(), [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        try:
+            source = environment.loader.get_source(environment, current)[0]
+        except TemplateNotFound:
+            return True
+        if word in source:
+            return True
+        for referenced in meta.find_referenced_templates(environment.parse(source)):
+            if referenced is None:
+                return True
+            todo.append(referenced)
+    return False
+
+
 class Build:
     """State of one incremental build: caches, manifest, and the digests of the site."""
 
@@ -155,6 +182,8 @@ class Build:
         self.theme_key = tree_digest(settings["THEME"])
         self.site_key = None  # once the context is complete (see start_writing)
         self._digests = {}
+        self._own_digests = {}  # without the related lists
+        self._shows_related = {}  # template name → bool
         self._wrappers = {}
         self._briefs = {}
         self._everything = None
@@ -220,35 +249,40 @@ class Build:
     def fingerprint(self, *parts):
         return digest(self.site_key, *parts)
 
-    def content_digest(self, item):
-        """Digest of everything a page may show of this article or page."""
-        key = id(item)
-        known = self._digests.get(key)
+    def content_digest(self, item, related=True):
+        """Digest of everything a page may show of this article or page; with
+        ``related=False``, of everything but its related list (for the pages whose templates
+        never show one, see ``shows_related``)."""
+        memo = self._digests if related else self._own_digests
+        known = memo.get(id(item))
         if known is not None and known[0] is item:
             return known[1]
-        raw = getattr(item, "_content", "") or ""
-        # Links to other contents ({filename}…) resolve to their current URLs.
-        shown = item.content if ("{" in raw or "|" in raw) else raw
-        category = getattr(item, "category", None)
-        parts = [
-            type(item).__name__,
-            getattr(item, "title", ""),
-            getattr(item, "url", ""),
-            getattr(item, "save_as", ""),
-            getattr(item, "status", ""),
-            str(getattr(item, "template", "")),
-            str(getattr(item, "date", "")),
-            str(getattr(item, "modified", "")),
-            category.name if category is not None else "",
-            "\x1e".join(t.name for t in getattr(item, "tags", None) or ()),
-            "\x1e".join(a.name for a in getattr(item, "authors", None) or ()),
-            str(item.metadata.get("summary", "")),
-            "\x1e".join(self._brief(o) for o in getattr(item, "related_posts", None) or ()),
-            repr(getattr(item, "lead_photo", None)),
-            shown,
-        ]
-        value = file_digest("\x1f".join(parts).encode("utf-8", "surrogatepass"))
-        self._digests[key] = (item, value)
+        if related:
+            briefs = "\x1e".join(self._brief(o) for o in getattr(item, "related_posts", None) or ())
+            text = f"{self.content_digest(item, related=False)}\x1f{briefs}"
+        else:
+            raw = getattr(item, "_content", "") or ""
+            # Links to other contents ({filename}…) resolve to their current URLs.
+            shown = item.content if ("{" in raw or "|" in raw) else raw
+            category = getattr(item, "category", None)
+            text = "\x1f".join([
+                type(item).__name__,
+                getattr(item, "title", ""),
+                getattr(item, "url", ""),
+                getattr(item, "save_as", ""),
+                getattr(item, "status", ""),
+                str(getattr(item, "template", "")),
+                str(getattr(item, "date", "")),
+                str(getattr(item, "modified", "")),
+                category.name if category is not None else "",
+                "\x1e".join(t.name for t in getattr(item, "tags", None) or ()),
+                "\x1e".join(a.name for a in getattr(item, "authors", None) or ()),
+                str(item.metadata.get("summary", "")),
+                repr(getattr(item, "lead_photo", None)),
+                shown,
+            ])  # fmt: skip
+        value = file_digest(text.encode("utf-8", "surrogatepass"))
+        memo[id(item)] = (item, value)
         return value
 
     def _brief(self, item):
@@ -259,13 +293,26 @@ class Build:
             self._briefs[id(item)] = known
         return known[1]
 
-    def digest_value(self, value):
-        """A string standing for ``value`` in a fingerprint."""
-        known = self._digests.get(id(value))  # articles and pages, listed many times
+    def shows_related(self, template):
+        """Whether pages of ``template`` may show related lists: its source or one of the
+        templates it extends, includes or imports names ``related_posts`` (see
+        ``template_mentions``). Pages that cannot are not rendered again when only the
+        related lists of the articles they list changed (an edit changes many of them)."""
+        known = self._shows_related.get(template.name)
+        if known is None:
+            known = template_mentions(template.environment, template.name, "related_posts")
+            self._shows_related[template.name] = known
+        return known
+
+    def digest_value(self, value, related=True):
+        """A string standing for ``value`` in a fingerprint (``related``: see
+        ``content_digest``)."""
+        memo = self._digests if related else self._own_digests
+        known = memo.get(id(value))  # articles and pages, listed many times
         if known is not None and known[0] is value:
             return known[1]
         if hasattr(value, "_content") and hasattr(value, "source_path"):
-            return self.content_digest(value)
+            return self.content_digest(value, related)
         if hasattr(value, "slug") and hasattr(value, "settings") and hasattr(value, "name"):
             known = self._wrappers.get(id(value))
             if known is None or known[0] is not value:
@@ -273,9 +320,9 @@ class Build:
                 self._wrappers[id(value)] = known
             return known[1]
         if isinstance(value, (list, tuple)):
-            return "[" + "\x1e".join(map(self.digest_value, value)) + "]"
+            return "[" + "\x1e".join([self.digest_value(v, related) for v in value]) + "]"
         if isinstance(value, dict):
-            return "{" + "\x1e".join(f"{k}\x1d{self.digest_value(v)}"
+            return "{" + "\x1e".join(f"{k}\x1d{self.digest_value(v, related)}"
                                       for k, v in sorted(value.items(), key=str)) + "}"  # fmt: skip
         if value is None or isinstance(value, (str, int, float, bool)):
             return repr(value)
@@ -290,11 +337,11 @@ class Build:
             self._everything = digest("\n".join(items))
         return self._everything
 
-    def page_fingerprint(self, kind, name, context, kwargs, paginated_keys):
+    def page_fingerprint(self, kind, name, context, kwargs, paginated_keys, related=True):
         inputs = PAGE_INPUTS.get(kind)
         extra = inputs(self, context, kwargs) if inputs else self.everything()
         shown = "\x1f".join(
-            f"{key}\x1d{self.digest_value(value)}"
+            f"{key}\x1d{self.digest_value(value, related)}"
             for key, value in sorted(kwargs.items())
             if key not in IGNORED_KWARGS and key not in paginated_keys
         )
@@ -373,13 +420,16 @@ def _render_share(share):
 class _CachedReading:
     def get_files(self, paths, exclude=None, extensions=None):
         # Pelican walks the content folder here, and the prefetch needs the same list:
-        # walk once per build.
+        # walk once per build. In path order: Pelican returns a set, whose order changes
+        # with every process (hash randomisation), and it reads the files in that order,
+        # so articles of the same date (a date without a time is common) changed places
+        # from one build to the next, in the listings and the feeds.
         key = (tuple([paths] if isinstance(paths, str) else paths), tuple(exclude or ()),
                None if extensions is None else tuple(extensions))  # fmt: skip
         memo = self.__dict__.setdefault("_files_memo", {})
         if key not in memo:
-            memo[key] = super().get_files(paths, exclude=exclude, extensions=extensions)
-        return set(memo[key])
+            memo[key] = sorted(super().get_files(paths, exclude=exclude, extensions=extensions))
+        return list(memo[key])
 
     # Pelican's own generator cache (CACHE_CONTENT, off here: our reader cache replaces it)
     # still stats every file twice per build; skip it when it holds nothing.

@@ -54,8 +54,9 @@ class IncrementalWriter(SiteWriter):
         build = self.build
         fingerprint = None
         if build is not None:
+            # Pelican's feeds show no related lists.
             fingerprint = build.fingerprint("feed", path, url, feed_type, feed_title,
-                                            build.digest_value(items))  # fmt: skip
+                                            build.digest_value(items, related=False))  # fmt: skip
             if build.state.unchanged(path, fingerprint):
                 build.state.keep(path)
                 return None
@@ -83,10 +84,11 @@ class IncrementalWriter(SiteWriter):
             paginated = {k: v for k, v in kwargs.items() if k in {"articles", "dates"}}
         paginate = bool(paginated) and template_name in self.settings["PAGINATED_TEMPLATES"]
 
+        related = build is not None and build.shows_related(template)
         if not paginate:
             fingerprint = None
             if build is not None:
-                fingerprint = build.page_fingerprint(kind, name, context, kwargs, ())
+                fingerprint = build.page_fingerprint(kind, name, context, kwargs, (), related)
                 if build.state.unchanged(name, fingerprint):
                     build.state.keep(name)
                     self._claim(name, override_output)
@@ -101,7 +103,8 @@ class IncrementalWriter(SiteWriter):
                       for key, value in paginated.items()}  # fmt: skip
         base = None
         if build is not None:
-            base = build.page_fingerprint(kind, name, context, kwargs, tuple(paginated))
+            base = build.page_fingerprint(kind, name, context, kwargs, tuple(paginated),
+                                          related)  # fmt: skip
         num_pages = next(iter(paginators.values())).num_pages
         for number in range(num_pages):
             page_kwargs = kwargs.copy()
@@ -120,7 +123,7 @@ class IncrementalWriter(SiteWriter):
             fingerprint = None
             if build is not None:
                 listing = "\x1f".join(
-                    f"{key}\x1d{build.digest_value(items)}" for key, items in listed
+                    f"{key}\x1d{build.digest_value(items, related)}" for key, items in listed
                 )
                 fingerprint = build.fingerprint(base, str(number), str(num_pages), save_as, listing)
                 if build.state.unchanged(save_as, fingerprint):
