@@ -262,7 +262,7 @@ def test_a_listing_template_that_shows_related_lists_is_rendered_when_they_chang
 def test_template_mentions_follows_extends_includes_and_imports():
     from jinja2 import DictLoader, Environment
 
-    from plugins.incremental.incremental import template_mentions
+    from plugins.incremental.incremental import Build, template_mentions
 
     env = Environment(loader=DictLoader({
         "base.html": "{% block main %}{% endblock %}",
@@ -278,6 +278,11 @@ def test_template_mentions_follows_extends_includes_and_imports():
              "dynamic.html": True, "missing.html": True, "base.html": False}  # fmt: skip
     for name, expected in cases.items():
         assert template_mentions(env, name, "related_posts") is expected, name
+    build = Build.__new__(Build)  # only its memo of templates is used here
+    build._shows_related = {}
+    assert build.shows_related(env.get_template("uses-plain.html")) is False
+    assert build.shows_related(env.get_template("uses-card.html")) is True
+    assert build.shows_related(env.from_string("{{ page.title }}")) is True  # no source
 
 
 def test_articles_of_the_same_date_are_in_the_same_order_in_every_process(tmp_path):

@@ -298,6 +298,8 @@ class Build:
         templates it extends, includes or imports names ``related_posts`` (see
         ``template_mentions``). Pages that cannot are not rendered again when only the
         related lists of the articles they list changed (an edit changes many of them)."""
+        if template.name is None:  # made from a string: no source to read
+            return True
         known = self._shows_related.get(template.name)
         if known is None:
             known = template_mentions(template.environment, template.name, "related_posts")
