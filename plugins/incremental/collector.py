@@ -57,7 +57,7 @@ class BuildCollector:
     def __init__(self):
         self.was_enabled = gc.isenabled()
         self.may_freeze = False
-        self.state = "idle"
+        self.reading = False
 
     def start(self):
         global _frozen_by_a_build
@@ -69,20 +69,21 @@ class BuildCollector:
                 gc.collect()  # the last build's objects, garbage now
         self.may_freeze = gc.get_freeze_count() == 0
         gc.disable()
-        self.state = "reading"
+        self.reading = True
 
     def settle(self):
         global _frozen_by_a_build
-        if self.state != "reading":
+        if not self.reading:
             return
+        self.reading = False
         if self.may_freeze:
             gc.freeze()
             _frozen_by_a_build = True
         if self.was_enabled:
             gc.enable()
-        self.state = "writing"
 
     def stop(self):
-        if self.state != "idle" and self.was_enabled:
+        """After ``start``, whatever happened: collection as it was before the build."""
+        self.reading = False
+        if self.was_enabled:
             gc.enable()
-        self.state = "idle"
