@@ -7,7 +7,9 @@ index files themselves are read: Pagefind's fragments are gzip'd JSON after a si
 
 import gzip
 import json
+import os
 import shutil
+import sys
 import time
 import unicodedata
 from pathlib import Path
@@ -196,6 +198,7 @@ def test_search_settings_defaults_and_overrides():
     assert settings["SEARCH_INDEX"] is True
     assert settings["SEARCH_LANGUAGE"] == "vi"
     assert settings["SEARCH_SHARD_OTHER"] == "trang" and settings["SEARCH_WORKERS"] == 0
+    assert settings["SEARCH_TIMEOUT"] == 600
     assert settings["CACHE_PATH"] == "/c"
     assert "X" not in settings
 
@@ -386,6 +389,33 @@ def test_a_failing_shard_stops_the_shards_not_started(tmp_path, monkeypatch):
     with pytest.raises(search.SearchError, match="on purpose"):
         build_site(tmp_path / "out", content=content, SEARCH_WORKERS=1)
     assert 1 <= len(started) <= 2, started
+
+
+def test_a_pagefind_that_does_not_end_is_stopped_and_fails_the_build(tmp_path, monkeypatch):
+    """A Pagefind that hangs (here: a stand-in that sleeps 30 s and writes no bundle) is
+    killed after SEARCH_TIMEOUT and the build fails with a message naming the setting; the
+    process is gone, not left running. Without the limit the build would wait, then fail
+    on the missing bundle with another error."""
+    pids = tmp_path / "pids"
+    stand_in = tmp_path / "pagefind.py"
+    stand_in.write_text(
+        "import os, sys, time\n"
+        f"with open({str(pids)!r}, 'a') as f: f.write(f'{{os.getpid()}}\\n')\n"
+        "time.sleep(30)\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(search, "pagefind_command", lambda: [sys.executable, str(stand_in)])
+    content = small_site(tmp_path)
+    with pytest.raises(search.SearchError, match="SEARCH_TIMEOUT") as error:
+        build_site(tmp_path / "out", content=content, SEARCH_WORKERS=1, SEARCH_TIMEOUT=1)
+    assert "chưa xong" in str(error.value) and "'2024'" in str(error.value)
+    started = [int(line) for line in pids.read_text().split()]
+    # The first shard (the largest); the one worker may have taken the next before the
+    # build stopped the pool (see test_a_failing_shard_stops_the_shards_not_started).
+    assert 1 <= len(started) <= 2, started
+    for pid in started:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_search_index_off_writes_no_bundle(tmp_path):

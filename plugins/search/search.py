@@ -45,6 +45,8 @@ Settings:
                                       # (None: a single shard)
     SEARCH_SHARD_OTHER = "trang"      # the shard of the pages the pattern does not match
     SEARCH_WORKERS = 0                # Pagefind processes at once; 0 = one per core
+    SEARCH_TIMEOUT = 600              # seconds one Pagefind process may take before it is
+                                      # stopped and the build fails (None: no limit)
     SEARCH_URL = "tim-kiem.html"      # the search page (add "search" to DIRECT_TEMPLATES)
     SEARCH_SAVE_AS = "tim-kiem.html"
 """
@@ -79,6 +81,7 @@ DEFAULTS = {
     "SEARCH_SHARD_PATTERN": r"(\d{4})/",
     "SEARCH_SHARD_OTHER": "trang",
     "SEARCH_WORKERS": 0,
+    "SEARCH_TIMEOUT": 600,
     "SEARCH_URL": "tim-kiem.html",
     "SEARCH_SAVE_AS": "tim-kiem.html",
 }
@@ -274,15 +277,29 @@ def pagefind_command():
     return [str(executable)] if executable else [sys.executable, "-m", "pagefind"]
 
 
-def run_pagefind(site, bundle, language):
-    """Index the HTML files of ``site`` into ``bundle`` with Pagefind's CLI; return its log."""
+def run_pagefind(site, bundle, language, timeout=None, shard=""):
+    """Index the HTML files of ``site`` into ``bundle`` with Pagefind's CLI; return its log.
+
+    A Pagefind that has not ended after ``timeout`` seconds is killed and the build fails:
+    a ``make publish`` run by cron must end, not wait for ever (output/ is then kept)."""
     command = [
         *pagefind_command(),
         "--site", str(site),
         "--output-path", str(bundle),
         "--force-language", language,
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, check=False, timeout=timeout or None
+        )
+    except subprocess.TimeoutExpired as error:
+        # subprocess.run has killed Pagefind and waited for it.
+        raise SearchError(
+            f"search: Pagefind lập chỉ mục phần '{shard}' chưa xong sau {timeout:g} giây nên đã "
+            f"bị dừng; hãy chạy lại, hoặc tăng SEARCH_TIMEOUT trong pelicanconf.py (Pagefind "
+            f"timed out after {timeout:g} s on shard '{shard}'; run again or raise "
+            f"SEARCH_TIMEOUT)"
+        ) from error
     if result.returncode != 0:
         raise SearchError(
             f"search: Pagefind không tạo được chỉ mục tìm kiếm (Pagefind failed, exit code "
@@ -321,7 +338,8 @@ def index_shard(output, pages, bundle, settings, work_root):
             site = Path(work) / "site"
             site.mkdir()
             write_prepared(site, output, pages)
-            log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"])
+            log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
+                               timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
         for name in UNUSED_FILES:
             (new / name).unlink(missing_ok=True)
         if bundle.exists():
