@@ -46,7 +46,7 @@ Settings:
     SEARCH_SHARD_OTHER = "trang"      # the shard of the pages the pattern does not match
     SEARCH_WORKERS = 0                # Pagefind processes at once; 0 = one per core
     SEARCH_TIMEOUT = 600              # seconds one Pagefind process may take before it is
-                                      # stopped and the build fails (None: no limit)
+                                      # stopped and the build fails (None or 0: no limit)
     SEARCH_URL = "tim-kiem.html"      # the search page (add "search" to DIRECT_TEMPLATES)
     SEARCH_SAVE_AS = "tim-kiem.html"
 """
@@ -277,6 +277,19 @@ def pagefind_command():
     return [str(executable)] if executable else [sys.executable, "-m", "pagefind"]
 
 
+def timeout_setting(settings):
+    """SEARCH_TIMEOUT in seconds, or None for no limit (None or 0); a clear error otherwise."""
+    value = settings["SEARCH_TIMEOUT"]
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise SearchError(
+            f"search: SEARCH_TIMEOUT trong pelicanconf.py phải là số giây lớn hơn 0 hoặc None, "
+            f"không phải {value!r} (SEARCH_TIMEOUT must be a positive number of seconds or None)"
+        )
+    return value
+
+
 def run_pagefind(site, bundle, language, timeout=None, shard=""):
     """Index the HTML files of ``site`` into ``bundle`` with Pagefind's CLI; return its log.
 
@@ -290,7 +303,7 @@ def run_pagefind(site, bundle, language, timeout=None, shard=""):
     ]  # fmt: skip
     try:
         result = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=timeout or None
+            command, capture_output=True, text=True, check=False, timeout=timeout
         )
     except subprocess.TimeoutExpired as error:
         # subprocess.run has killed Pagefind and waited for it.
@@ -339,7 +352,7 @@ def index_shard(output, pages, bundle, settings, work_root):
             site.mkdir()
             write_prepared(site, output, pages)
             log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
-                               timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
+                               timeout=timeout_setting(settings), shard=bundle.name)  # fmt: skip
         for name in UNUSED_FILES:
             (new / name).unlink(missing_ok=True)
         if bundle.exists():
@@ -434,6 +447,7 @@ def update_index(output, settings, outputs=None):
     ``outputs``: the build's output files (``incremental.build_outputs``); without them
     every HTML file of ``output`` is read."""
     started = time.perf_counter()
+    timeout_setting(settings)  # a wrong value stops the build before any work
     output = Path(output)
     bundle = output / settings["SEARCH_BUNDLE_DIR"]
     state = state_folder(output, settings)
