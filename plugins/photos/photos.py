@@ -705,7 +705,10 @@ class PhotoBuild:
         if workers == 1:
             results = [imaging.build_into_cache(*call) for call in calls]
         else:
-            # forkserver: never fork the build process itself (it runs threads).
+            # forkserver: never fork the build process itself (it runs threads). Its workers
+            # import the main module, so a script that builds the site must keep its work
+            # under `if __name__ == "__main__":` (as multiprocessing requires), or the workers
+            # run the script again.
             context = multiprocessing.get_context("forkserver")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 results = list(pool.map(imaging.build_into_cache, *zip(*calls, strict=True)))
