@@ -421,12 +421,12 @@ def test_a_pagefind_that_does_not_end_is_stopped_and_fails_the_build(tmp_path, m
 @pytest.mark.parametrize("value", ["600", -5, True, [600]])
 def test_a_wrong_search_timeout_is_a_clear_error(value):
     with pytest.raises(search.SearchError, match="SEARCH_TIMEOUT trong pelicanconf.py"):
-        search.timeout_setting({"SEARCH_TIMEOUT": value})
+        search.search_settings({"SEARCH_TIMEOUT": value})
 
 
 @pytest.mark.parametrize("value, seconds", [(None, None), (0, None), (1, 1), (2.5, 2.5)])
 def test_search_timeout_values(value, seconds):
-    assert search.timeout_setting({"SEARCH_TIMEOUT": value}) == seconds
+    assert search.search_settings({"SEARCH_TIMEOUT": value})["SEARCH_TIMEOUT"] == seconds
 
 
 def test_search_index_off_writes_no_bundle(tmp_path):

@@ -126,11 +126,26 @@ class IndexResult:
 # --- pure helpers -------------------------------------------------------------------------
 
 
+def timeout_setting(settings):
+    """SEARCH_TIMEOUT in seconds, or None for no limit (None or 0); a clear error otherwise."""
+    value = settings["SEARCH_TIMEOUT"]
+    if value is None or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise SearchError(
+            f"search: SEARCH_TIMEOUT trong pelicanconf.py phải là số giây lớn hơn 0 hoặc None, "
+            f"không phải {value!r} (SEARCH_TIMEOUT must be a positive number of seconds or None)"
+        )
+    return value
+
+
 def search_settings(settings):
-    """Our settings with the defaults filled in (``settings`` is not changed)."""
+    """Our settings with the defaults filled in (``settings`` is not changed) and checked:
+    SEARCH_TIMEOUT becomes seconds or None (``timeout_setting``)."""
     merged = dict(DEFAULTS)
     merged.update({key: value for key, value in settings.items() if key.startswith("SEARCH_")})
     merged["CACHE_PATH"] = settings.get("CACHE_PATH", "cache")
+    merged["SEARCH_TIMEOUT"] = timeout_setting(merged)
     return merged
 
 
@@ -277,19 +292,6 @@ def pagefind_command():
     return [str(executable)] if executable else [sys.executable, "-m", "pagefind"]
 
 
-def timeout_setting(settings):
-    """SEARCH_TIMEOUT in seconds, or None for no limit (None or 0); a clear error otherwise."""
-    value = settings["SEARCH_TIMEOUT"]
-    if value is None or value == 0:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise SearchError(
-            f"search: SEARCH_TIMEOUT trong pelicanconf.py phải là số giây lớn hơn 0 hoặc None, "
-            f"không phải {value!r} (SEARCH_TIMEOUT must be a positive number of seconds or None)"
-        )
-    return value
-
-
 def run_pagefind(site, bundle, language, timeout=None, shard=""):
     """Index the HTML files of ``site`` into ``bundle`` with Pagefind's CLI; return its log.
 
@@ -352,7 +354,7 @@ def index_shard(output, pages, bundle, settings, work_root):
             site.mkdir()
             write_prepared(site, output, pages)
             log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
-                               timeout=timeout_setting(settings), shard=bundle.name)  # fmt: skip
+                               timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
         for name in UNUSED_FILES:
             (new / name).unlink(missing_ok=True)
         if bundle.exists():
@@ -447,7 +449,6 @@ def update_index(output, settings, outputs=None):
     ``outputs``: the build's output files (``incremental.build_outputs``); without them
     every HTML file of ``output`` is read."""
     started = time.perf_counter()
-    timeout_setting(settings)  # a wrong value stops the build before any work
     output = Path(output)
     bundle = output / settings["SEARCH_BUNDLE_DIR"]
     state = state_folder(output, settings)
