@@ -59,11 +59,13 @@ def edit(path, text):
     path.write_text(text, encoding="utf-8")
 
 
-def assert_same_as_cold(tmp_path, step, content, theme, **overrides):
+def assert_same_as_cold(tmp_path, step, content, theme, why=None, **overrides):
+    """Build incrementally (the same output folder every time) and cold (a new one for
+    ``step``): the outputs are identical. ``why``: the failure message (default ``step``)."""
     incremental = build(tmp_path, "incremental", content, theme, **overrides)
     cold = build(tmp_path, f"cold-{step}", content, theme, **overrides)
     assert incremental.log.messages(level=40) == []
-    assert file_digests(incremental.output) == file_digests(cold.output), step
+    assert file_digests(incremental.output) == file_digests(cold.output), why or step
     return incremental
 
 
@@ -987,11 +989,6 @@ def test_random_rounds_of_everyday_edits_equal_a_cold_build(tmp_path, project):
     staff = StaffEdits(content, seed=8, sources=photos)
     assert_same_as_cold(tmp_path, "first", content, theme)
     done = []
-    for _ in range(10):
+    for number in range(10):
         done.append(staff.draw())
-        shutil.rmtree(tmp_path / "cold-round", ignore_errors=True)
-        shutil.rmtree(tmp_path / "cold-round-cache", ignore_errors=True)
-        incremental = build(tmp_path, "incremental", content, theme)
-        cold = build(tmp_path, "cold-round", content, theme)
-        assert incremental.log.messages(level=40) == []
-        assert file_digests(incremental.output) == file_digests(cold.output), done
+        assert_same_as_cold(tmp_path, f"round-{number}", content, theme, why=done)
