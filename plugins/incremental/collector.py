@@ -55,12 +55,13 @@ class BuildCollector:
     collection time.)"""
 
     def __init__(self):
-        self.was_enabled = gc.isenabled()
+        self.was_enabled = True
         self.may_freeze = False
         self.reading = False
 
     def start(self):
         global _frozen_by_a_build
+        self.was_enabled = gc.isenabled()  # as the build found it: what ``stop`` restores
         forget_rendered_contents()
         if _frozen_by_a_build:
             gc.unfreeze()
