@@ -812,57 +812,52 @@ class StaffEdits:
             text.replace("Author:", meta["extra"] + "Author:", 1), encoding="utf-8"
         )
 
-    def set_line(self, name, key, value):
-        meta = self.meta[name]
-        meta["extra"] = re.sub(rf"{key}: .*\n", "", meta["extra"]) + (
-            f"{key}: {value}\n" if value else ""
-        )
+    def set_fields(self, name, **fields):
+        """Change what ``article()`` is given for ``name`` (title, body…) and save it."""
+        self.meta[name].update(fields)
         self.write(name)
+
+    def set_line(self, name, key, value):
+        """Set (or with no ``value`` remove) a metadata line such as ``Summary:``."""
+        extra = re.sub(rf"{key}: .*\n", "", self.meta[name]["extra"])
+        self.set_fields(name, extra=extra + (f"{key}: {value}\n" if value else ""))
 
     def mend_links(self, old, new=None):
         for name, meta in self.meta.items():
             link = f" Xem [bài kia]({{filename}}{old})."
             if link in meta.get("body", ""):
-                meta["body"] = meta["body"].replace(
-                    link, f" Xem [bài kia]({{filename}}{new})." if new else ""
-                )
-                self.write(name)
+                mended = f" Xem [bài kia]({{filename}}{new})." if new else ""
+                self.set_fields(name, body=meta["body"].replace(link, mended))
 
     # the edits
     def body(self):
         name = self.pick()
-        meta = self.meta[name]
-        meta["body"] = self.words(self.rng.randint(20, 60)).capitalize() + ". " + meta.get(
-            "body", ""
-        )
-        self.write(name)
+        words = self.words(self.rng.randint(20, 60)).capitalize()
+        self.set_fields(name, body=f"{words}. {self.meta[name].get('body', '')}")
         return f"body {name}"
 
     def title(self):
         name = self.pick_linked()
-        self.meta[name]["title"] = "Tiêu đề " + self.words(3)
-        self.write(name)
+        self.set_fields(name, title="Tiêu đề " + self.words(3))
         return f"title {name}"
 
     def category(self):
         name = self.pick()
-        self.meta[name]["category"] = self.rng.choice(CATEGORIES)
-        self.write(name)
+        self.set_fields(name, category=self.rng.choice(CATEGORIES))
         return f"category {name}"
 
     def tags(self):
         name = self.pick()
         tags = ["lễ hội", "đảng viên", "nông thôn mới", "y tế", "giáo dục"]
-        self.meta[name]["tags"] = ", ".join(self.rng.sample(tags, self.rng.randint(1, 3)))
-        self.write(name)
+        self.set_fields(name, tags=", ".join(self.rng.sample(tags, self.rng.randint(1, 3))))
         return f"tags {name}"
 
     def add(self):
         self.added += 1
         name = f"moi-{self.added}.md"
-        self.meta[name] = {"n": self.added, "title": f"Bài mới {self.added} " + self.words(2),
-                           "day": self.rng.randint(0, 80), "extra": ""}  # fmt: skip
-        self.write(name)
+        self.meta[name] = {"n": self.added, "extra": ""}
+        self.set_fields(name, title=f"Bài mới {self.added} " + self.words(2),
+                        day=self.rng.randint(0, 80))  # fmt: skip
         return f"add {name}"
 
     def delete(self):
@@ -884,22 +879,19 @@ class StaffEdits:
 
     def date(self):
         name = self.pick()
-        self.meta[name]["day"] = self.rng.randint(0, 80)
-        self.write(name)
+        self.set_fields(name, day=self.rng.randint(0, 80))
         return f"date {name}"
 
     def same_date(self):
         name, other = self.pick(2)
-        self.meta[name]["day"] = self.meta[other].get("day", self.meta[other]["n"] * 3)
-        self.write(name)
+        self.set_fields(name, day=self.meta[other].get("day", self.meta[other]["n"] * 3))
         return f"same date {name} {other}"
 
     def link(self):
         name, other = self.pick(2)
-        meta = self.meta[name]
-        meta["body"] = meta.get("body", "Nội dung.") + f" Xem [bài kia]({{filename}}{other})."
         self.linked.add(other)
-        self.write(name)
+        body = self.meta[name].get("body", "Nội dung.")
+        self.set_fields(name, body=f"{body} Xem [bài kia]({{filename}}{other}).")
         return f"link {name} {other}"
 
     def related(self):
@@ -932,10 +924,8 @@ class StaffEdits:
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.rng.choice(self.sources[suffix]), target)
-        meta = self.meta[name]
-        meta["body"] = (f"![Ảnh {self.words(2)}](images/2023/{photo})\n*Chú thích "
-                        f"{self.words(2)}*\n\n" + meta.get("body", "Nội dung bài."))  # fmt: skip
-        self.write(name)
+        figure = f"![Ảnh {self.words(2)}](images/2023/{photo})\n*Chú thích {self.words(2)}*"
+        self.set_fields(name, body=f"{figure}\n\n{self.meta[name].get('body', 'Nội dung bài.')}")
         return f"photo {name} {photo}"
 
     def replace_photo(self):
