@@ -776,13 +776,45 @@ def test_a_build_worker_that_dies_fails_the_build_instead_of_hanging(tmp_path):
 # --- random sequences of everyday edits -----------------------------------------------------
 
 
-class StaffEdits:
-    """The edits office staff make, on the ``project`` content, drawn by a seeded generator.
-    Each returns a short description (for the failure message). Links and photos stay valid:
-    deleting or renaming an article mends the links to it, as ``make check`` would demand."""
+# (file of the theme, one text, the other): a theme edit swaps one for the other.
+THEME_EDITS = [
+    ("templates/macros/article_card.html", '<p class="card__meta">',
+     '<p class="card__meta card__meta--moi">'),  # an imported macro: every listing
+    ("templates/macros/time.html", '">({{ date|vn_date }})</time>',
+     '">{{ date|vn_date }}</time>'),  # imported with context by several templates
+    ("templates/partials/related.html", "Các bài viết khác", "Bài viết liên quan"),
+    ("templates/partials/footer.html", "Giờ làm việc:", "Giờ tiếp dân:"),  # every page
+    ("templates/partials/pagination.html", "« Trang trước", "« Trang mới hơn"),
+    ("templates/period_archives.html", "Lưu trữ: {{ period_label }}",
+     "Lưu trữ {{ period_label }}"),
+    ("static/css/components/card.css", "margin-bottom: var(--space-2); }\n.card__summary",
+     "margin-bottom: var(--space-3); }\n.card__summary"),  # the CSS bundle
+]  # fmt: skip
 
-    def __init__(self, content, seed, sources):
+# setting → the values a settings edit chooses from (the first: pelicanconf.py's, or the
+# test build's)
+SETTING_EDITS = {
+    "DEFAULT_PAGINATION": [10, 4, 7],
+    "SITENAME": ["Huyện ủy Gia Lộc", "Huyện ủy Gia Lộc (thử)"],
+    "OFFICE_PHONE": ["0220 3716 105", "0220 3716 999"],
+    "RELATED_POSTS_MAX": [5, 2],
+    "SUMMARY_MAX_LENGTH": [40, 12],
+    "FEED_MAX_ITEMS": [50, 3],
+}
+
+
+class StaffEdits:
+    """The edits office staff make, on the ``project`` content, drawn by a seeded generator,
+    and the two the office's webmaster makes: a theme file, a setting (``self.settings``: the
+    overrides both builds get). Each returns a short description (for the failure message).
+    Links and photos stay valid: deleting or renaming an article mends the links to it, as
+    ``make check`` would demand."""
+
+    def __init__(self, content, seed, sources, theme):
         self.rng = random.Random(seed)
+        self.theme = theme
+        self.settings = {}
+        self.setting_deck = []
         self.articles = content / "articles" / "2023"
         self.images = content / "images" / "2023"
         self.page = content / "pages" / "gioi-thieu.md"
@@ -941,6 +973,29 @@ class StaffEdits:
                              encoding="utf-8")  # fmt: skip
         return "page"
 
+    def theme_file(self):
+        relative, one, other = self.rng.choice(THEME_EDITS)
+        path = self.theme / relative
+        text = path.read_text(encoding="utf-8")
+        old, new = (one, other) if one in text else (other, one)
+        assert old in text, (relative, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")
+        return f"theme {relative}"
+
+    def setting(self):
+        """Two settings changed at once, dealt like the edits: every one in turn."""
+        changed = []
+        for _ in range(2):
+            if not self.setting_deck:
+                self.setting_deck = sorted(SETTING_EDITS)
+                self.rng.shuffle(self.setting_deck)
+            key = self.setting_deck.pop()
+            values = SETTING_EDITS[key]
+            now = self.settings.get(key, values[0])
+            self.settings[key] = self.rng.choice([value for value in values if value != now])
+            changed.append(f"{key}={self.settings[key]!r}")
+        return "settings " + ", ".join(changed)
+
     def draw(self, count=2):
         """``count`` edits, dealt from a shuffled deck of every kind (body three times):
         every kind comes once before any comes again."""
@@ -951,6 +1006,7 @@ class StaffEdits:
                     self.title, self.category, self.tags, self.add, self.delete, self.rename,
                     self.date, self.same_date, self.link, self.related, self.summary,
                     self.status, self.modified, self.photo, self.replace_photo, self.page_text,
+                    self.theme_file, self.setting,
                 ]  # fmt: skip
                 self.rng.shuffle(self.deck)
             done.append(self.deck.pop()())
@@ -960,9 +1016,10 @@ class StaffEdits:
 def test_random_rounds_of_everyday_edits_equal_a_cold_build(tmp_path, project):
     """Rounds of two edits dealt from everything staff do (body, title, category,
     tags, date, a date shared with another article, add, delete, rename, {filename} links,
-    Related, Summary, Status, Modified, photos added and replaced, the about page): after
-    every round the incremental output equals a cold build of the same tree. Ten rounds deal
-    every kind at least once. The seed is fixed: a failure comes back on the next run."""
+    Related, Summary, Status, Modified, photos added and replaced, the about page) and the
+    webmaster's theme and setting edits: after every round the incremental output equals a
+    cold build of the same tree. Eleven rounds deal every kind at least once. The seed is
+    fixed: a failure comes back on the next run."""
     from tests.test_photos import phone_jpeg, phone_png
 
     content, theme = project
@@ -976,9 +1033,10 @@ def test_random_rounds_of_everyday_edits_equal_a_cold_build(tmp_path, project):
         "png": [phone_png(sources / "c.png", size=(700, 500)),
                 phone_png(sources / "d.png", size=(640, 900))],
     }  # fmt: skip
-    staff = StaffEdits(content, seed=8, sources=photos)
+    staff = StaffEdits(content, seed=8, sources=photos, theme=theme)
     assert_same_as_cold(tmp_path, "first", content, theme)
     done = []
-    for number in range(10):
+    for number in range(11):
         done.append(staff.draw())
-        assert_same_as_cold(tmp_path, f"round-{number}", content, theme, why=done)
+        assert_same_as_cold(tmp_path, f"round-{number}", content, theme, why=done,
+                            **staff.settings)  # fmt: skip
