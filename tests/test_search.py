@@ -99,6 +99,45 @@ def test_page_digest_is_empty_for_unmarked_pages():
     )
 
 
+BODY = "<main><div data-pagefind-body><p>Bài.</p></div>"
+
+
+@pytest.mark.parametrize(
+    "ignored, cut",
+    [
+        ('<section class="related" data-pagefind-ignore><h2 id="r">Khác</h2>'
+         '<ul><li><a href="/b.html">B</a></li></ul></section>', True),
+        ('<DIV data-pagefind-ignore="all"><div><span>x</span></div><div>y</div></DIV>', True),
+        ("<aside data-pagefind-ignore><section>x</section></aside>", True),
+        # Pagefind takes a page's first <h1> and <img> even when ignored: kept
+        ("<section data-pagefind-ignore><h1>Tiêu đề</h1></section>", False),
+        ('<section data-pagefind-ignore><IMG src="/a.jpg"></section>', False),
+        ('<section data-pagefind-ignore><p data-pagefind-meta="x:y">x</p></section>', False),
+        ('<section data-pagefind-ignore data-pagefind-filter="x:y">x</section>', False),
+        # where the end could be miscounted: kept
+        ("<section data-pagefind-ignore><!-- </section> --></section>", False),
+        ("<section data-pagefind-ignore><script>'</section>'</script></section>", False),
+        ("<p data-pagefind-ignore>x<p>y</p>", False),  # <p> ends without its tag
+        ("<section data-pagefind-ignore><section>x</section>", False),  # never ends
+        ("<p>The attribute data-pagefind-ignore hides a part.</p>", False),  # words only
+    ],
+)  # fmt: skip
+def test_indexed_part_leaves_out_ignored_elements_only_where_sure(ignored, cut):
+    page = (BODY + ignored + "</main>").encode("utf-8")
+    assert search.indexed_part(page) == ((BODY + "</main>").encode("utf-8") if cut else page)
+
+
+def test_indexed_part_cuts_every_ignored_element_or_none():
+    body = BODY.encode("utf-8")
+    one, two = (b"<div data-pagefind-ignore>%d</div>" % n for n in (1, 2))
+    assert search.indexed_part(one + body + two) == body
+    kept = one + body + b"<div data-pagefind-ignore><h1>x</h1></div>"
+    assert search.indexed_part(kept) == kept
+    related = b"<section data-pagefind-ignore><ul><li>%s</li></ul></section>"
+    assert search.page_digest(body + related % b"A") == search.page_digest(body + related % b"B")
+    assert search.page_digest(body + related % b"A") != search.page_digest(b"<x>" + body)
+
+
 @pytest.mark.parametrize(
     "relative, pattern, expected",
     [
@@ -136,6 +175,48 @@ def test_shard_order_is_newest_year_first_then_the_others():
     assert search.shard_order(names) == ["2024", "2023", "2021", "1999", "ban-nhap", "trang"]
     months = ["2023-12", "khac", "2024-03", "2024-11"]
     assert search.shard_order(months) == ["2024-11", "2024-03", "2023-12", "khac"]
+
+
+MONTHS = search.DEFAULTS["SEARCH_SHARD_NEWEST"]
+
+
+@pytest.mark.parametrize(
+    "paths, pattern, expected",
+    [
+        (["2024/12/a.html", "2024/03/b.html", "2024/12/c.html", "gioi-thieu.html"], MONTHS,
+         {"2024/12/a.html": "2024-12", "2024/12/c.html": "2024-12"}),
+        (["2025/01/a.html", "2024/12/b.html"], MONTHS, {"2025/01/a.html": "2025-01"}),
+        (["2024/09/a.html", "2024/10/b.html"], MONTHS, {"2024/10/b.html": "2024-10"}),  # text
+        (["2024/03/a.html"], MONTHS, {"2024/03/a.html": "2024-03"}),
+        (["gioi-thieu.html", "ban-nhap/x.html"], MONTHS, {}),  # nothing dated
+        ([], MONTHS, {}),
+        (["2024/12/a.html"], None, {}),  # off
+        (["2024/12/a.html"], "", {}),
+        (["2023/05/a.html", "2024/01/b.html"], r"(\d{4})/", {"2024/01/b.html": "2024"}),
+    ],
+)  # fmt: skip
+def test_newest_shard_takes_the_pages_of_the_greatest_match(paths, pattern, expected):
+    assert search.newest_shard(paths, pattern) == expected
+
+
+def test_newest_shard_name_must_name_a_folder():
+    with pytest.raises(search.SearchError, match="SEARCH_SHARD_NEWEST"):
+        search.newest_shard(["2024/.x/a.html"], r"(\d{4})/(\.x)/")
+
+
+def test_group_shards_splits_the_newest_month_off_its_year():
+    pages = [(path, "") for path in
+             ["2024/03/b.html", "2024/12/a.html", "2023/12/c.html", "gioi-thieu.html"]]  # fmt: skip
+    shards = search.group_shards(pages, search.search_settings({}))
+    assert {name: [path for path, _ in found] for name, found in shards.items()} == {
+        "2024-12": ["2024/12/a.html"],
+        "2024": ["2024/03/b.html"],
+        "2023": ["2023/12/c.html"],
+        "trang": ["gioi-thieu.html"],
+    }
+    one = search.group_shards(pages, search.search_settings({"SEARCH_SHARD_PATTERN": None}))
+    assert list(one) == ["trang"]  # one index: the newest month is not split off either
+    assert search.shard_order(shards) == ["2024-12", "2024", "2023", "trang"]
 
 
 def test_fingerprint_follows_paths_digests_language_and_code(monkeypatch):
@@ -198,6 +279,7 @@ def test_search_settings_defaults_and_overrides():
     assert settings["SEARCH_INDEX"] is True
     assert settings["SEARCH_LANGUAGE"] == "vi"
     assert settings["SEARCH_SHARD_OTHER"] == "trang" and settings["SEARCH_WORKERS"] == 0
+    assert settings["SEARCH_SHARD_NEWEST"] == r"(\d{4})/(\d{2})/"
     assert settings["SEARCH_TIMEOUT"] == 600
     assert settings["CACHE_PATH"] == "/c"
     assert "X" not in settings
@@ -211,12 +293,16 @@ def test_pagefind_failure_is_a_clear_error(tmp_path):
 # --- the sample site ------------------------------------------------------------------------
 
 
-def test_one_bundle_per_shard_listed_newest_year_first(site):
+# The sample site's newest articles are of August 2024: that month is a shard of its own.
+NEWEST = "2024-08"
+
+
+def test_one_bundle_per_shard_listed_newest_first(site):
     index = site.path("pagefind")
     assert sorted(p.name for p in index.iterdir()) == [
-        "2021", "2022", "2023", "2024", "shards.json", "trang"
+        "2021", "2022", "2023", "2024", NEWEST, "shards.json", "trang"
     ]  # fmt: skip
-    assert shard_list(index) == ["2024", "2023", "2022", "2021", "trang"]
+    assert shard_list(index) == [NEWEST, "2024", "2023", "2022", "2021", "trang"]
     listed = json.loads(site.text("pagefind/shards.json"))["shards"]
     for shard in listed:
         # a complete Pagefind bundle each
@@ -230,11 +316,16 @@ def test_one_bundle_per_shard_listed_newest_year_first(site):
         assert not [p for p in (index / shard["path"]).iterdir() if p.name in search.UNUSED_FILES]
 
 
-def test_pages_are_in_the_shard_of_their_year(site, site_fragments):
+def test_pages_are_in_the_shard_of_their_year_or_the_newest_month(site, site_fragments):
     index = site.path("pagefind")
+    newest = [path.relative_to(site.output).as_posix()
+              for path in site.path(NEWEST.replace("-", "/")).glob("*.html")]  # fmt: skip
+    assert newest and set(fragments(index / NEWEST)) == {f"/{path}" for path in newest}
     for shard in shard_list(index):
-        if shard != "trang":
-            assert all(url.startswith(f"/{shard}/") for url in fragments(index / shard)), shard
+        if shard not in ("trang", NEWEST):
+            urls = fragments(index / shard)
+            assert all(url.startswith(f"/{shard}/") for url in urls), shard
+            assert not [url for url in urls if url.startswith(f"/{NEWEST.replace('-', '/')}/")]
     assert set(fragments(index / "trang")) == {"/gioi-thieu.html", "/lien-he.html"}
 
 
@@ -343,6 +434,9 @@ PAGE = "Title: Giới thiệu\n\nVăn phòng Huyện ủy là cơ quan tham mưu
 def small_site(tmp_path, body="Đảng bộ huyện đã tổ chức hội nghị."):
     articles = {
         "2024/a.md": ARTICLE.format(title="Hội nghị Đảng bộ", date="2024-03-28 14:00", body=body),
+        "2024/c.md": ARTICLE.format(
+            title="Mừng Đảng mừng xuân", date="2024-01-15 08:00", body="Đón xuân Giáp Thìn."
+        ),
         "2023/b.md": ARTICLE.format(
             title="Tổng kết năm",
             date="2023-12-20 08:00",
@@ -408,7 +502,7 @@ def test_a_pagefind_that_does_not_end_is_stopped_and_fails_the_build(tmp_path, m
     content = small_site(tmp_path)
     with pytest.raises(search.SearchError, match="SEARCH_TIMEOUT") as error:
         build_site(tmp_path / "out", content=content, SEARCH_WORKERS=1, SEARCH_TIMEOUT=1)
-    assert "chưa xong" in str(error.value) and "'2024'" in str(error.value)
+    assert "chưa xong" in str(error.value) and "'2024-03'" in str(error.value)
     started = [int(line) for line in pids.read_text().split()]
     # The first shard (the largest); the one worker may have taken the next before the
     # build stopped the pool (see test_a_failing_shard_stops_the_shards_not_started).
@@ -446,19 +540,23 @@ def test_other_bundle_folder(tmp_path):
 def test_shard_settings(tmp_path):
     content = small_site(tmp_path)
     one = build_site(tmp_path / "one", content=content, SEARCH_SHARD_PATTERN=None)
-    assert shard_list(one.path("pagefind")) == ["trang"]
-    assert len(fragments(one.path("pagefind/trang"))) == 3
+    assert shard_list(one.path("pagefind")) == ["trang"]  # one index: no newest month either
+    assert len(fragments(one.path("pagefind/trang"))) == 4
     other = build_site(tmp_path / "other", content=content, SEARCH_SHARD_OTHER="khac")
-    assert shard_list(other.path("pagefind")) == ["2024", "2023", "khac"]
+    assert shard_list(other.path("pagefind")) == ["2024-03", "2024", "2023", "khac"]
+    years = build_site(tmp_path / "years", content=content, SEARCH_SHARD_NEWEST=None)
+    assert shard_list(years.path("pagefind")) == ["2024", "2023", "trang"]
+    assert len(fragments(years.path("pagefind/2024"))) == 2
 
 
 def test_unchanged_shards_are_not_reindexed_and_edits_are(tmp_path, runs):
     content = small_site(tmp_path)
     built = build_site(tmp_path / "out", content=content)
     html = [p for p in built.files(".html") if "pagefind" not in p.parts]
-    assert runs[-1].indexed == ["2024", "2023", "trang"] and runs[-1].read == len(html)
+    assert runs[-1].indexed == ["2024-03", "2024", "2023", "trang"]
+    assert runs[-1].read == len(html)
     index = built.path("pagefind")
-    stale = index / "2024" / "fragment" / "stale.pf_fragment"
+    stale = index / "2024-03" / "fragment" / "stale.pf_fragment"
     stale.write_bytes(b"old")
     manifest = json.loads((index / "shards.json").read_text())["shards"]
     before = mtimes(index)
@@ -472,23 +570,73 @@ def test_unchanged_shards_are_not_reindexed_and_edits_are(tmp_path, runs):
     assert runs[-1].skipped and 0 < runs[-1].read
     assert stale.exists()
 
-    # an edit re-indexes its own shard only, into a fresh bundle (Pagefind never removes
-    # old files itself); the pages of the build that are unchanged are not read
+    # an edit re-indexes its own shard only (the newest month's), into a fresh bundle
+    # (Pagefind never removes old files itself); the unchanged pages of the build are not read
     edit_article(content, "Nội dung đã sửa.")
     build_site(tmp_path / "out", content=content, SUMMARY_MAX_LENGTH=41)
-    assert runs[-1].indexed == ["2024"]
+    assert runs[-1].indexed == ["2024-03"]
     assert 0 < runs[-1].read < len(html)
     assert not stale.exists()
-    (text,) = [f["content"] for f in fragments(index / "2024").values()]
+    (text,) = [f["content"] for f in fragments(index / "2024-03").values()]
     assert compose_d(text) == "Nội dung đã sửa."
     after = mtimes(index)
-    assert {k: v for k, v in after.items() if not k.startswith(("2024/", "shards"))} == {
-        k: v for k, v in before.items() if not k.startswith(("2024/", "shards"))
+    assert {k: v for k, v in after.items() if not k.startswith(("2024-03/", "shards"))} == {
+        k: v for k, v in before.items() if not k.startswith(("2024-03/", "shards"))
     }
     changed = json.loads((index / "shards.json").read_text())["shards"]
     same = [old["hash"] == new["hash"] for old, new in zip(manifest, changed, strict=True)]
-    assert same == [False, True, True]  # 2024, 2023, trang
+    assert same == [False, True, True, True]  # 2024-03, 2024, 2023, trang
     assert search.update_index(built.output, settings).skipped
+
+
+def test_an_edit_anywhere_in_the_body_reaches_the_index(tmp_path, runs):
+    """The last sentence of a long article changed (not in its summary, its description or
+    anything else of the page): its shard is indexed again and the index is a cold build's."""
+    opening = " ".join(["Hội nghị sơ kết công tác xây dựng Đảng sáu tháng đầu năm."] * 12)
+    content = small_site(tmp_path, body=f"{opening}\n\nKết luận: giữ vững.")
+    built = build_site(tmp_path / "out", content=content)
+    edit_article(content, f"{opening}\n\nKết luận: vượt chỉ tiêu.")
+    build_site(tmp_path / "out", content=content)
+    assert runs[-1].indexed == ["2024-03"]
+    (text,) = [f["content"] for f in fragments(built.path("pagefind/2024-03")).values()]
+    assert compose_d(text).endswith("Kết luận: vượt chỉ tiêu.")
+    cold = build_site(tmp_path / "cold", content=content)
+    assert tree(built.path("pagefind")) == tree(cold.path("pagefind"))
+
+
+def test_a_new_month_takes_the_newest_shard_and_the_last_one_joins_its_year(tmp_path, runs):
+    """The first article of a new month re-indexes that month and the year the last newest
+    month joins (no other shard); the old month's bundle and stamp go; the index equals a
+    cold build's. A new year works the same way."""
+    content = small_site(tmp_path)
+    built = build_site(tmp_path / "out", content=content)
+    index = built.path("pagefind")
+    unchanged = mtimes(index / "2023")
+
+    def add(name, title, date):
+        text = ARTICLE.format(title=title, date=date, body=f"Bài {title.lower()}.")
+        source = content / "articles" / name
+        source.parent.mkdir(exist_ok=True)
+        source.write_text(text, encoding="utf-8")
+        build_site(tmp_path / "out", content=content)
+        indexed = runs[-1].indexed
+        assert tree(index) == tree(build_site(tmp_path / f"cold-{date[:7]}", content=content)
+                                   .path("pagefind"))  # fmt: skip
+        return indexed
+
+    assert add("2024/d.md", "Hội nghị tháng Tư", "2024-04-02 08:00") == ["2024-04", "2024"]
+    assert shard_list(index) == ["2024-04", "2024", "2023", "trang"]
+    assert sorted(fragments(index / "2024")) == [
+        "/2024/01/mung-dang-mung-xuan.html", "/2024/03/hoi-nghi-dang-bo.html"
+    ]  # fmt: skip
+    assert not (index / "2024-03").exists()
+    stamps = search.state_folder(built.output, built.settings) / "shards"
+    assert not (stamps / "2024-03.json").exists() and (stamps / "2024-04.json").exists()
+    assert mtimes(index / "2023") == unchanged
+
+    assert add("2025/e.md", "Chào năm mới", "2025-01-03 08:00") == ["2025-01", "2024"]
+    assert shard_list(index) == ["2025-01", "2024", "2023", "trang"]
+    assert len(fragments(index / "2024")) == 3
 
 
 def test_a_deleted_or_replaced_shard_is_rebuilt_even_with_a_fingerprint(tmp_path):
@@ -498,24 +646,24 @@ def test_a_deleted_or_replaced_shard_is_rebuilt_even_with_a_fingerprint(tmp_path
     index = built.path("pagefind")
     shutil.rmtree(index / "2023")
     result = search.update_index(built.output, settings)
-    assert result.indexed == ["2023"] and result.shards == ["2024", "2023", "trang"]
-    assert result.pages == ["2023/12/tong-ket-nam.html", "2024/03/hoi-nghi-dang-bo.html",
-                            "gioi-thieu.html"]  # fmt: skip
+    assert result.indexed == ["2023"] and result.shards == ["2024-03", "2024", "2023", "trang"]
+    assert result.pages == ["2023/12/tong-ket-nam.html", "2024/01/mung-dang-mung-xuan.html",
+                            "2024/03/hoi-nghi-dang-bo.html", "gioi-thieu.html"]  # fmt: skip
     assert (index / "2023" / "pagefind-entry.json").is_file()
 
     # a bundle from an older build put back (e.g. the live site after a failed publish,
     # while the cache already saw the new one): indexed again
-    old = tree(index / "2024")
+    old = tree(index / "2024-03")
     edit_article(content, "Nội dung đã sửa.")
     build_site(tmp_path / "out", content=content)
-    new = tree(index / "2024")
+    new = tree(index / "2024-03")
     assert new != old
-    shutil.rmtree(index / "2024")
+    shutil.rmtree(index / "2024-03")
     for name, data in old.items():
-        (index / "2024" / name).parent.mkdir(parents=True, exist_ok=True)
-        (index / "2024" / name).write_bytes(data)
-    assert search.update_index(built.output, settings).indexed == ["2024"]
-    assert tree(index / "2024") == new
+        (index / "2024-03" / name).parent.mkdir(parents=True, exist_ok=True)
+        (index / "2024-03" / name).write_bytes(data)
+    assert search.update_index(built.output, settings).indexed == ["2024-03"]
+    assert tree(index / "2024-03") == new
 
 
 def test_gone_shards_leftovers_and_an_older_layout_are_removed(tmp_path):
@@ -528,10 +676,12 @@ def test_gone_shards_leftovers_and_an_older_layout_are_removed(tmp_path):
     (index / ".2024.new-1").mkdir()  # left by a killed build
     (content / "articles" / "2023" / "b.md").unlink()
     build_site(tmp_path / "out", content=content)
-    assert sorted(p.name for p in index.iterdir()) == ["2024", "shards.json", "trang"]
-    assert shard_list(index) == ["2024", "trang"]
+    assert sorted(p.name for p in index.iterdir()) == ["2024", "2024-03", "shards.json", "trang"]
+    assert shard_list(index) == ["2024-03", "2024", "trang"]
     stamps = search.state_folder(built.output, built.settings) / "shards"
-    assert sorted(p.name for p in stamps.iterdir()) == ["2024.json", "trang.json"]
+    assert sorted(p.name for p in stamps.iterdir()) == [
+        "2024-03.json", "2024.json", "trang.json"
+    ]  # fmt: skip
 
 
 def test_no_marked_page_no_index(tmp_path):
@@ -561,12 +711,12 @@ def test_two_output_folders_sharing_a_cache_keep_their_own_index_state(tmp_path,
     build_site(tmp_path / "first", content=content, CACHE_PATH=cache)
     build_site(tmp_path / "second", content=content, CACHE_PATH=cache,
                SITEURL="https://example.vn")  # fmt: skip
-    assert runs[-1].indexed == ["2024", "2023", "trang"]
+    assert runs[-1].indexed == ["2024-03", "2024", "2023", "trang"]
     (tmp_path / "first" / "index.html").unlink()  # the next build cannot skip everything
     build_site(tmp_path / "first", content=content, CACHE_PATH=cache)
     assert runs[-1].skipped
     edit_article(content, "Nội dung đã sửa.")
     build_site(tmp_path / "second", content=content, CACHE_PATH=cache,
                SITEURL="https://example.vn")  # fmt: skip
-    assert runs[-1].indexed == ["2024"]
+    assert runs[-1].indexed == ["2024-03"]
     assert len(list((tmp_path / "shared-cache" / "search").iterdir())) == 2

@@ -16,14 +16,18 @@ temporary folder.
 Shards. Pagefind cannot update an index, only build a new one. The indexed pages are
 therefore split into shards that rarely change together (``shard_of``): articles by the
 year that starts their output path (``2024/03/x.html`` → ``2024``), every other page
-(Giới thiệu, Liên hệ) in one shard ``trang``. Each shard is a complete Pagefind bundle of
-its own, ``<SEARCH_BUNDLE_DIR>/<shard>/``, and ``<SEARCH_BUNDLE_DIR>/shards.json`` lists
-them, newest year first: the search page loads the first and merges the others (Pagefind's
-``mergeIndex``). A shard is indexed again only when its pages changed (one fingerprint per
-shard in ``CACHE_PATH/search/<output>/``, checked against the bundle's
-``pagefind-entry.json``; one such folder per output folder, so `make html` into output/ and
-`make publish` into its standby folder, sharing cache/, do not undo each other's work), and
-the shards to index are indexed concurrently, ``SEARCH_WORKERS`` Pagefind processes at once.
+(Giới thiệu, Liên hệ) in one shard ``trang``; but the pages of the newest month
+(``2024/12/``, ``newest_shard``) form a shard of their own, ``2024-12``: a new article, the
+commonest edit, then re-indexes about 50 pages instead of a year's 650 (the month joins its
+year's shard when the next month's first article comes). Each shard is a complete Pagefind
+bundle of its own, ``<SEARCH_BUNDLE_DIR>/<shard>/``, and ``<SEARCH_BUNDLE_DIR>/shards.json``
+lists them, newest first: the search page loads the first and merges the others (Pagefind's
+``mergeIndex``). A shard is indexed again only when what Pagefind reads of its pages changed
+(``indexed_part``: not the related lists, which one new article changes on pages of other
+years). One fingerprint per shard is kept in ``CACHE_PATH/search/<output>/``, checked against
+the bundle's ``pagefind-entry.json``; one such folder per output folder, so `make html` into
+output/ and `make publish` into its standby folder, sharing cache/, do not undo each other's
+work. The shards to index are indexed concurrently, ``SEARCH_WORKERS`` Pagefind processes at once.
 Files are written only when their bytes change; shards and files that are no longer
 produced are removed.
 
@@ -44,6 +48,10 @@ Settings:
                                       # its groups, joined with "-", name the page's shard
                                       # (None: a single shard)
     SEARCH_SHARD_OTHER = "trang"      # the shard of the pages the pattern does not match
+    SEARCH_SHARD_NEWEST = r"(\\d{4})/(\\d{2})/"  # the pages with the greatest match of this
+                                      # pattern (the newest month) get a shard of their own
+                                      # (None: not split off; ignored when the shard
+                                      # pattern is None: one index)
     SEARCH_WORKERS = 0                # Pagefind processes at once; 0 = one per core
     SEARCH_TIMEOUT = 600              # seconds one Pagefind process may take before it is
                                       # stopped and the build fails (None or 0: no limit)
@@ -80,6 +88,7 @@ DEFAULTS = {
     "SEARCH_LANGUAGE": "vi",
     "SEARCH_SHARD_PATTERN": r"(\d{4})/",
     "SEARCH_SHARD_OTHER": "trang",
+    "SEARCH_SHARD_NEWEST": r"(\d{4})/(\d{2})/",
     "SEARCH_WORKERS": 0,
     "SEARCH_TIMEOUT": 600,
     "SEARCH_URL": "tim-kiem.html",
@@ -88,9 +97,26 @@ DEFAULTS = {
 
 # Pages Pagefind should index carry this attribute (and Pagefind skips pages without it).
 BODY_MARKER = b"data-pagefind-body"
+IGNORE_MARKER = b"data-pagefind-ignore"
+# The elements whose data-pagefind-ignore part a page's digest may leave out: their end tag
+# is never implied (unlike <p> or <li>), so counting tags finds where they end.
+CUTTABLE = frozenset(
+    b"section div aside nav header footer article main ul ol figure blockquote span".split()
+)
+# What an ignored element must not hold to be left out: Pagefind takes the page's first <h1>
+# and <img> as its default title and image even inside ignored elements (tried with 1.5.2),
+# and tags cannot be counted inside raw text, comments or foreign content; nor any
+# data-pagefind-* attribute but its own (Pagefind reads them all). Lower case: the check is
+# on the lower-cased element.
+UNCUTTABLE = (
+    b"<h1", b"<img", b"<script", b"<style", b"<!--", b"<![cdata",
+    b"<template", b"<textarea", b"<title", b"<noscript", b"<iframe", b"<xmp", b"<plaintext",
+    b"<svg", b"<math",
+)  # fmt: skip
+_TAG_NAME = re.compile(rb"<([A-Za-z][A-Za-z0-9]*)")
 # The format of the state files (the known pages, the stamps); the shards' fingerprints also
 # carry the digest of the code that prepares the pages (``fingerprint``).
-FORMAT_VERSION = "3"
+FORMAT_VERSION = "4"
 ENTRY_FILE = "pagefind-entry.json"
 SHARDS_FILE = "shards.json"
 # A shard names a folder of the output and a part of its URL: plain ASCII only.
@@ -155,8 +181,50 @@ def prepare_page(data):
 
 
 def page_digest(data):
-    """SHA-1 of a page's bytes, or "" for a page without ``data-pagefind-body``."""
-    return file_digest(data) if BODY_MARKER in data else ""
+    """SHA-1 of the part of a page's bytes Pagefind's output depends on (``indexed_part``), or
+    "" for a page without ``data-pagefind-body``."""
+    return file_digest(indexed_part(data)) if BODY_MARKER in data else ""
+
+
+def indexed_part(data):
+    """A page's bytes without its ``data-pagefind-ignore`` elements (the related list "Các
+    bài viết khác"), where they cannot change Pagefind's output (``ignored_element``): then
+    an edit that only reshuffles other articles' related lists re-indexes no other shard.
+    The page unchanged if any such element cannot be cut out surely."""
+    parts, start = [], 0
+    position = data.find(IGNORE_MARKER)
+    while position != -1:
+        element = ignored_element(data, position)
+        if element is None:
+            return data
+        parts.append(data[start : element[0]])
+        start = element[1]
+        position = data.find(IGNORE_MARKER, start)
+    if not parts:
+        return data
+    parts.append(data[start:])
+    return b"".join(parts)
+
+
+def ignored_element(data, position):
+    """(start, end) of the element whose start tag holds the ``data-pagefind-ignore`` at
+    ``position``, or None unless it surely holds nothing Pagefind uses (``UNCUTTABLE``) and
+    its end is sure: a ``CUTTABLE`` element, its end found by counting its tags."""
+    start = data.rfind(b"<", 0, position)
+    name = _TAG_NAME.match(data, start) if start != -1 else None
+    if name is None or b">" in data[start:position] or name[1].lower() not in CUTTABLE:
+        return None  # not in a start tag (the words in a text), or an element not cut
+    tags = re.compile(rb"<(/?)" + re.escape(name[1]) + rb"[\s/>]", re.IGNORECASE)
+    depth = 0
+    for tag in tags.finditer(data, start):
+        depth += -1 if tag[1] else 1
+        if depth == 0:
+            end = data.find(b">", tag.end() - 1) + 1
+            element = data[start:end].lower()
+            if element.count(b"data-pagefind") != 1 or any(t in element for t in UNCUTTABLE):
+                return None
+            return start, end
+    return None
 
 
 def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
@@ -166,13 +234,37 @@ def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
     ("gioi-thieu.html") when it does not match."""
     match = re.match(pattern, relative) if pattern else None
     name = "-".join(g for g in match.groups() if g) if match else other
+    return checked_name(name, relative, "SEARCH_SHARD_PATTERN hoặc SEARCH_SHARD_OTHER")
+
+
+def checked_name(name, relative, settings):
+    """``name`` if it can name a shard's folder, else a clear error naming ``settings``."""
     if not name or not SHARD_NAME.match(name):
         raise SearchError(
             f"search: {relative}: tên nhóm chỉ mục “{name}” không dùng được làm tên thư mục, "
-            f"hãy sửa SEARCH_SHARD_PATTERN hoặc SEARCH_SHARD_OTHER (a shard name must be "
-            f"letters, digits, - or _)"
+            f"hãy sửa {settings} (a shard name must be letters, digits, - or _)"
         )
     return name
+
+
+def newest_shard(paths, pattern=DEFAULTS["SEARCH_SHARD_NEWEST"]):
+    """{path: shard} for the pages of the newest period: those of ``paths`` whose match of
+    ``pattern`` at the start of the path has the greatest groups, compared as text
+    ("2024/12/x.html" → "2024-12"). A new article is nearly always one of them, so its edit
+    re-indexes a month instead of a year. {} without a pattern or a match."""
+    if not pattern:
+        return {}
+    groups = {}
+    for relative in paths:
+        match = re.match(pattern, relative)
+        if match:
+            groups[relative] = tuple(group or "" for group in match.groups())
+    if not groups:
+        return {}
+    latest = max(groups.values())
+    relative = min(path for path, found in groups.items() if found == latest)
+    name = checked_name("-".join(g for g in latest if g), relative, "SEARCH_SHARD_NEWEST")
+    return {path: name for path, found in groups.items() if found == latest}
 
 
 def shard_order(names):
@@ -183,10 +275,16 @@ def shard_order(names):
 
 
 def group_shards(pages, settings):
-    """shard → its (relative, digest) pages, in path order."""
+    """shard → its (relative, digest) pages, in path order: by ``shard_of``, but the pages of
+    the newest period in a shard of their own (``newest_shard``)."""
+    newest = {}
+    if settings["SEARCH_SHARD_PATTERN"]:  # no pattern: one index, whatever the newest month
+        newest = newest_shard([relative for relative, _ in pages], settings["SEARCH_SHARD_NEWEST"])
     shards = {}
     for relative, page in sorted(pages):
-        name = shard_of(relative, settings["SEARCH_SHARD_PATTERN"], settings["SEARCH_SHARD_OTHER"])
+        name = newest.get(relative) or shard_of(
+            relative, settings["SEARCH_SHARD_PATTERN"], settings["SEARCH_SHARD_OTHER"]
+        )
         shards.setdefault(name, []).append((relative, page))
     return shards
 
