@@ -7,8 +7,12 @@ build in a fresh process:
 - ours, cold: empty output and cache, our theme and every plugin on;
 - ours, no change: the same build again;
 - ours, one edit: one article's body edited (a recent one, then an old one);
+- ours, one new article: an article added, dated after all others (what an office does
+  every day: it enters the related lists of articles of every year and shifts every page of
+  the paginated lists by one);
 - stock Pelican 4.12, cold: its default theme, no plugins, the same Markdown files;
-- stock Pelican, one edit, with its content cache on (``CACHE_CONTENT``/``LOAD_CONTENT_CACHE``);
+- stock Pelican, one edit and one new article, with its content cache on
+  (``CACHE_CONTENT``/``LOAD_CONTENT_CACHE``);
 - ``make check`` (lint every file, no build) on the same corpus, imports included: first
   with an empty cache, then after one edit (the other files' reports remembered);
 - ``make publish`` (check, build with publishconf.py into the standby folder, swap), imports
@@ -28,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,10 +123,33 @@ def edit_article(folder, which, originals):
     path.write_text(text, encoding="utf-8")
 
 
+def add_article(folder, originals):
+    """Add an article dated after every other: an old article's text under a new title,
+    slug and date. Recorded in ``originals`` (as None) for ``restore`` to delete."""
+    files = sorted((folder / "articles").rglob("*.md"))
+    text = files[len(files) // 3].read_text(encoding="utf-8")
+    newest = max(line for path in files for line in
+                 path.read_text(encoding="utf-8").splitlines()[:6] if line.startswith("Date: "))
+    newest = datetime.strptime(newest[len("Date: "):], "%Y-%m-%d %H:%M")
+    date = newest + timedelta(hours=2)
+    replaced = ("Title:", "Slug:", "Date:")
+    lines = [line for line in text.splitlines() if not line.startswith(replaced)]
+    header = [f"Title: Bài mới về hội nghị sơ kết công tác {time.time_ns()}",
+              f"Date: {date:%Y-%m-%d %H:%M}", f"Slug: bai-moi-{time.time_ns()}"]  # fmt: skip
+    added = sum(1 for data in originals.values() if data is None)
+    path = folder / "articles" / f"{date:%Y}" / f"bai-moi-bench-{added + 1}.md"
+    originals[path] = None
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("\n".join(header + lines) + "\n", encoding="utf-8")
+
+
 def restore(originals):
-    """Put the edited articles back as the corpus generator wrote them."""
+    """Put the edited articles back as the corpus generator wrote them, remove added ones."""
     for path, data in originals.items():
-        path.write_bytes(data)
+        if data is None:
+            path.unlink(missing_ok=True)
+        else:
+            path.write_bytes(data)
 
 
 def bench_size(size, search, with_stock=True):
@@ -160,11 +188,16 @@ def bench_size(size, search, with_stock=True):
         figures["make publish, one edit"] = run(PUBLISH, published)
         edit_article(folder, "old", originals)
         figures["ours one edit (old article)"] = run(OURS, ours)
+        add_article(folder, originals)
+        figures["ours one new article"] = run(OURS, ours)
+        figures["make publish, one new article"] = run(PUBLISH, published)
         if with_stock:
             figures["stock cold"] = run(STOCK, stock)
             run(STOCK, stock_cached)  # fills the stock cache
             edit_article(folder, "recent", originals)
             figures["stock one edit, cache on"] = run(STOCK, stock_cached)
+            add_article(folder, originals)
+            figures["stock one new article, cache on"] = run(STOCK, stock_cached)
     finally:
         restore(originals)
     return figures
