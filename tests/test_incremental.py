@@ -403,6 +403,42 @@ def test_unchanged_articles_are_restored_from_the_snapshot_not_read_again(
     assert_same_as_cold(tmp_path, "after one edit", content, theme)
 
 
+def test_summaries_are_remembered_between_builds_and_follow_their_html(
+    tmp_path, project, monkeypatch
+):
+    """Pelican cuts a summary out of an article's HTML (``truncate_html_words``); the build
+    remembers it: a new article shifts every listing, whose cards show summaries, and only
+    the new article's summary is cut. A summary holding a link whose target moved is cut
+    again (the article page's description shows it)."""
+    import pelican.contents
+
+    content, theme = project
+    articles = content / "articles" / "2023"
+    linking = "Xem [bài bốn]({filename}bai-4.md) trước. " + "Hội nghị giao ban. " * 30
+    edit(articles / "bai-3.md", article(3, body=linking))
+    build(tmp_path, "incremental", content, theme)
+    cut = []
+    original = pelican.contents.truncate_html_words
+
+    def counting(html, *args, **kwargs):
+        cut.append(html)
+        return original(html, *args, **kwargs)
+
+    monkeypatch.setattr(pelican.contents, "truncate_html_words", counting)
+    edit(articles / "moi.md", article(99, title="Bài mới nhất", day=400))
+    site = build(tmp_path, "incremental", content, theme)
+    assert len(cut) == 1, "only the new article's summary is cut"
+    first = site.soup("index.html").select(".card")[0]
+    assert first.select_one(".card__title").get_text(strip=True) == "Bài mới nhất"
+    assert_same_as_cold(tmp_path, "new article", content, theme)
+
+    cut.clear()
+    edit(articles / "bai-4.md", article(4, title="Tiêu đề khác hẳn"))
+    build(tmp_path, "incremental", content, theme)
+    assert [html for html in cut if "tieu-de-khac-han" in html], "bai-3's summary cut again"
+    assert_same_as_cold(tmp_path, "link moved", content, theme)
+
+
 def test_a_plugin_listening_to_content_object_init_sees_every_article(
     tmp_path, project
 ):

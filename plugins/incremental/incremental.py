@@ -12,7 +12,8 @@ Pelican re-reads, re-renders and rewrites every page on every build. With
 3. renders a page only when its *fingerprint* changed: a digest of the template set, the
    settings, the site navigation, and the data the page shows (its article, the articles
    listed on it, their related lists…), or when its file is not as the last build left it
-   (``writer.py``, ``state.py``);
+   (``writer.py``, ``state.py``); the summaries the listings show are remembered between
+   builds under the digest of the HTML they are cut from (``Build.summary``);
 4. writes a file only when its bytes changed (unchanged files keep their mtime, so rsync or
    an object-store upload sends only what changed), and deletes the pages a previous build
    wrote that this build no longer produces (a deleted or renamed article).
@@ -48,6 +49,7 @@ from pelican.contents import Article, Page
 from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
 from pelican.log import console
 
+from plugins.incremental import readers
 from plugins.incremental.collector import BuildCollector
 from plugins.incremental.fingerprint import (
     build_key,
@@ -63,6 +65,7 @@ from plugins.incremental.readers import (
     ContentCache,
     FileKeys,
     ObjectSnapshot,
+    SummaryCache,
     worker_count,
     worker_pool,
 )
@@ -174,6 +177,8 @@ class Build:
         self._cache_root = cache_root
         self._content_cache = None
         self.object_snapshot = ObjectSnapshot(cache_root, self.settings_key)
+        self.summaries = SummaryCache(cache_root, self.settings_key)
+        self.new_summaries = {}  # (digest, siteurl) → summary cut by this build or its workers
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
             cache_root, f"manifest-{output_key(pelican.output_path)}.json"
@@ -245,6 +250,22 @@ class Build:
             [(p.title, p.url) for p in context.get("pages", [])],
         )
         self.site_key = digest(self.settings_key, self.theme_key, navigation)
+        readers.summary_source = self.summary
+
+    def summary(self, item, siteurl, compute):
+        """``item``'s summary, ``compute`` (Pelican's) only when not remembered: a summary is
+        cut from the article's HTML (with its links resolved) by the settings, and
+        ``content_digest`` covers that HTML, the settings and the code."""
+        if "summary" in item.metadata:
+            return compute(siteurl)
+        key = self.summary_key(item)
+        known = self.summaries.get(key, siteurl)
+        if known is None:
+            known = self.new_summaries[key, siteurl] = compute(siteurl)
+        return known
+
+    def summary_key(self, item):
+        return self.content_digest(item, related=False)
 
     def fingerprint(self, *parts):
         return digest(self.site_key, *parts)
@@ -364,9 +385,11 @@ class Build:
                 shares = workers * RENDER_SHARES_PER_WORKER
                 with worker_pool(workers) as pool:
                     parts = list(pool.map(_render_share, [(i, shares) for i in range(shares)]))
-                results = sorted((r for part in parts for r in part), key=lambda r: r[0])
+                results = sorted((r for part, _ in parts for r in part), key=lambda r: r[0])
+                for _, summaries in parts:
+                    self.new_summaries.update(summaries)
             else:
-                results = _render_share((0, 1))
+                results, _ = _render_share((0, 1))
         finally:
             _render_state = None
         for _, name, fingerprint, size, mtime, written in results:
@@ -384,6 +407,7 @@ class Build:
         if removed:
             logger.info("incremental: removed %d stale files", len(removed))
         self.state.save()  # now: a build failing after this point must not lose it
+        self.save_summaries(generators)
         self.content_cache.save(kept_elsewhere=self.object_snapshot.file_keys())
         self.object_snapshot.save()
         self.file_keys.save()
@@ -393,6 +417,22 @@ class Build:
             len(self.state.rendered),
             len(self.state.written),
         )
+
+
+    def save_summaries(self, generators):
+        """Remember the summaries of this build's contents, and only those."""
+        for (key, siteurl), summary in self.new_summaries.items():
+            self.summaries.put(key, siteurl, summary)
+        if not self.summaries.loaded:
+            return  # none looked up, none made: the cache was not even read
+        kinds = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
+                 "hidden_translations", "pages", "hidden_pages", "draft_pages")  # fmt: skip
+        self.summaries.used = {
+            self.summary_key(item)
+            for generator in generators for kind in kinds
+            for item in getattr(generator, kind, None) or ()
+        }  # fmt: skip
+        self.summaries.save()
 
 
 # --- generators ---------------------------------------------------------------------------
@@ -407,6 +447,7 @@ def _render_share(share):
     """In a worker (or inline): render every n-th queued page; return what was written."""
     index, count = share
     jobs, output_path = _render_state
+    build = current_build()
     results = []
     for number in range(index, len(jobs), count):
         template, name, context, kwargs, fingerprint = jobs[number]
@@ -416,7 +457,8 @@ def _render_share(share):
         written = write_if_changed(path, data)
         stat = os.stat(path)
         results.append((number, name, fingerprint, stat.st_size, stat.st_mtime_ns, written))
-    return results
+    # In a worker, the summaries it cut are lost with it unless sent back.
+    return results, dict(build.new_summaries) if build is not None else {}
 
 
 class _CachedReading:
@@ -602,6 +644,7 @@ class IncrementalPelican(Pelican):
             build.remember()
         finally:
             _current = None
+            readers.summary_source = None
             build.collector.stop()
 
 

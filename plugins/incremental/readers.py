@@ -112,6 +112,11 @@ class SettingsCache:
         self.changed = False
 
     @property
+    def loaded(self):
+        """Whether the file was read (or an entry put): else ``save`` has nothing to do."""
+        return self._entries is not None
+
+    @property
     def entries(self):
         if self._entries is None:
             self._entries = {}
@@ -174,6 +179,23 @@ class ContentCache(SettingsCache):
         entries are dropped too, so a build that reads one changed file does not load and
         rewrite the whole site's HTML twice."""
         super().save(also_drop=set(kept_elsewhere) - self.needed)
+
+
+class SummaryCache(SettingsCache):
+    """Digest of what an article shows (``Build.content_digest`` without its related list)
+    → {siteurl: summary}, for one settings digest. Pelican cuts each summary out of the
+    article's HTML (about 0.5 ms); a listing shows ten, and a new article shifts every page of
+    the newest-first lists: 10,000 summaries to cut again at 10,000 articles. Kept: the
+    entries of the contents of this build (``Build.finish`` marks them used)."""
+
+    PREFIX = "summaries-"
+
+    def get(self, key, siteurl):
+        return self.entries.get(key, {}).get(siteurl)
+
+    def put(self, key, siteurl, summary):
+        self.entries.setdefault(key, {})[siteurl] = summary
+        self.changed = True
 
 
 def remove_other_caches(folder, prefix, current, keep=1, stale_seconds=600):
@@ -504,8 +526,19 @@ def has_valid_save_as(content, base):
     return base._has_valid_save_as(content)
 
 
+# While a build writes its pages: its ``Build.summary`` (summaries remembered between
+# builds); None at any other time (before, a plugin may still change the contents).
+summary_source = None
+
+
+def remembered_summary(content, siteurl, compute):
+    """``compute(siteurl)`` (Pelican's ``get_summary``), or the build's remembered value."""
+    source = summary_source
+    return compute(siteurl) if source is None else source(content, siteurl, compute)
+
+
 class FastArticle(Article):
-    """An Article with memoised URLs (see ``expand_url``) and relative path."""
+    """An Article with memoised URLs (see ``expand_url``), relative path and summary."""
 
     def _expand_settings(self, key):
         return expand_url(self, key, "draft" if self.status == "draft" else "article")
@@ -513,19 +546,25 @@ class FastArticle(Article):
     def _has_valid_save_as(self):
         return has_valid_save_as(self, Article)
 
+    def get_summary(self, siteurl):
+        return remembered_summary(self, siteurl, super().get_summary)
+
     url = _memoised(Article.url, "_memo_url")
     save_as = _memoised(Article.save_as, "_memo_save_as")
     get_relative_source_path = relative_source_path
 
 
 class FastPage(Page):
-    """A Page with memoised URLs (see ``expand_url``) and relative path."""
+    """A Page with memoised URLs (see ``expand_url``), relative path and summary."""
 
     def _expand_settings(self, key):
         return expand_url(self, key, "draft_page" if self.status == "draft" else "page")
 
     def _has_valid_save_as(self):
         return has_valid_save_as(self, Page)
+
+    def get_summary(self, siteurl):
+        return remembered_summary(self, siteurl, super().get_summary)
 
     url = _memoised(Page.url, "_memo_url")
     save_as = _memoised(Page.save_as, "_memo_save_as")
