@@ -254,8 +254,8 @@ class Build:
 
     def summary(self, item, siteurl, compute):
         """``item``'s summary, ``compute`` (Pelican's) only when not remembered: a summary is
-        cut from the article's HTML (with its links resolved) by the settings, and
-        ``content_digest`` covers that HTML, the settings and the code."""
+        cut from the article's HTML (with its links resolved), which ``content_digest``
+        covers, by the settings and the code, which the cache's settings digest covers."""
         if "summary" in item.metadata:
             return compute(siteurl)
         key = self.summary_key(item)
@@ -417,7 +417,6 @@ class Build:
             len(self.state.rendered),
             len(self.state.written),
         )
-
 
     def save_summaries(self, generators):
         """Remember the summaries of this build's contents, and only those."""

@@ -186,7 +186,7 @@ class SummaryCache(SettingsCache):
     → {siteurl: summary}, for one settings digest. Pelican cuts each summary out of the
     article's HTML (about 0.5 ms); a listing shows ten, and a new article shifts every page of
     the newest-first lists: 10,000 summaries to cut again at 10,000 articles. Kept: the
-    entries of the contents of this build (``Build.finish`` marks them used)."""
+    entries of the contents of this build (``Build.save_summaries`` marks them used)."""
 
     PREFIX = "summaries-"
 
