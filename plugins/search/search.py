@@ -262,9 +262,9 @@ def newest_shard(paths, pattern=DEFAULTS["SEARCH_SHARD_NEWEST"]):
     if not groups:
         return {}
     latest = max(groups.values())
-    relative = min(path for path, found in groups.items() if found == latest)
-    name = checked_name("-".join(g for g in latest if g), relative, "SEARCH_SHARD_NEWEST")
-    return {path: name for path, found in groups.items() if found == latest}
+    newest = [path for path, found in groups.items() if found == latest]
+    name = checked_name("-".join(g for g in latest if g), newest[0], "SEARCH_SHARD_NEWEST")
+    return dict.fromkeys(newest, name)
 
 
 def shard_order(names):
