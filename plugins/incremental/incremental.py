@@ -424,17 +424,22 @@ class Build:
             self.summaries.put(key, siteurl, summary)
         if not self.summaries.loaded:
             return  # none looked up, none made: the cache was not even read
-        kinds = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
-                 "hidden_translations", "pages", "hidden_pages", "draft_pages")  # fmt: skip
         self.summaries.used = {
             self.summary_key(item)
-            for generator in generators for kind in kinds
+            for generator in generators for kind in CONTENT_LISTS
             for item in getattr(generator, kind, None) or ()
         }  # fmt: skip
         self.summaries.save()
 
 
 # --- generators ---------------------------------------------------------------------------
+
+# Where Pelican's generators keep their contents (what a plugin that visits every article
+# and page walks: the photos plugin, the summaries kept).
+CONTENT_LISTS = (
+    "articles", "translations", "hidden_articles", "hidden_translations", "drafts",
+    "drafts_translations", "pages", "hidden_pages", "draft_pages", "draft_translations",
+)  # fmt: skip
 
 
 PARALLEL_RENDER_MINIMUM = 200

@@ -67,7 +67,7 @@ from pelican import signals
 from pelican.contents import Article, Page
 
 from plugins.incremental.fingerprint import file_signature
-from plugins.incremental.incremental import current_build
+from plugins.incremental.incremental import CONTENT_LISTS, current_build
 from plugins.incremental.state import write_atomically
 
 from . import imaging
@@ -766,12 +766,6 @@ def configure(pelican):
     extensions = settings.setdefault("MARKDOWN", {}).setdefault("extensions", [])
     if not any(isinstance(ext, FigureExtension) for ext in extensions):
         extensions.append(FigureExtension(settings["PHOTOS_CONTENT_PREFIXES"]))
-
-
-CONTENT_LISTS = (
-    "articles", "translations", "hidden_articles", "hidden_translations", "drafts",
-    "drafts_translations", "pages", "hidden_pages", "draft_pages", "draft_translations",
-)  # fmt: skip
 
 
 def rewrite_contents(generator):
