@@ -403,20 +403,10 @@ def test_unchanged_articles_are_restored_from_the_snapshot_not_read_again(
     assert_same_as_cold(tmp_path, "after one edit", content, theme)
 
 
-def test_summaries_are_remembered_between_builds_and_follow_their_html(
-    tmp_path, project, monkeypatch
-):
-    """Pelican cuts a summary out of an article's HTML (``truncate_html_words``); the build
-    remembers it: a new article shifts every listing, whose cards show summaries, and only
-    the new article's summary is cut. A summary holding a link whose target moved is cut
-    again (the article page's description shows it)."""
+def count_summaries_cut(monkeypatch):
+    """From now on, record the HTML of every summary Pelican cuts in this process."""
     import pelican.contents
 
-    content, theme = project
-    articles = content / "articles" / "2023"
-    linking = "Xem [bài bốn]({filename}bai-4.md) trước. " + "Hội nghị giao ban. " * 30
-    edit(articles / "bai-3.md", article(3, body=linking))
-    build(tmp_path, "incremental", content, theme)
     cut = []
     original = pelican.contents.truncate_html_words
 
@@ -425,6 +415,22 @@ def test_summaries_are_remembered_between_builds_and_follow_their_html(
         return original(html, *args, **kwargs)
 
     monkeypatch.setattr(pelican.contents, "truncate_html_words", counting)
+    return cut
+
+
+def test_summaries_are_remembered_between_builds_and_follow_their_html(
+    tmp_path, project, monkeypatch
+):
+    """Pelican cuts a summary out of an article's HTML (``truncate_html_words``); the build
+    remembers it: a new article shifts every listing, whose cards show summaries, and only
+    the new article's summary is cut. A summary holding a link whose target moved is cut
+    again (the article page's description shows it)."""
+    content, theme = project
+    articles = content / "articles" / "2023"
+    linking = "Xem [bài bốn]({filename}bai-4.md) trước. " + "Hội nghị giao ban. " * 30
+    edit(articles / "bai-3.md", article(3, body=linking))
+    build(tmp_path, "incremental", content, theme)
+    cut = count_summaries_cut(monkeypatch)
     edit(articles / "moi.md", article(99, title="Bài mới nhất", day=400))
     site = build(tmp_path, "incremental", content, theme)
     assert len(cut) == 1, "only the new article's summary is cut"
@@ -437,6 +443,23 @@ def test_summaries_are_remembered_between_builds_and_follow_their_html(
     build(tmp_path, "incremental", content, theme)
     assert [html for html in cut if "tieu-de-khac-han" in html], "bai-3's summary cut again"
     assert_same_as_cold(tmp_path, "link moved", content, theme)
+
+
+def test_summaries_cut_in_the_render_workers_are_remembered(tmp_path, project, monkeypatch):
+    """The summaries a render worker cuts come back to the build: rendered in workers, then
+    (a new article) here, only the new article's summary is cut. (Feeds of one item: the
+    feeds, written here, would otherwise cut every summary here.)"""
+    import plugins.incremental.incremental as incremental
+
+    content, theme = project
+    options = {"INCREMENTAL_WORKERS": 2, "FEED_MAX_ITEMS": 1}
+    monkeypatch.setattr(incremental, "PARALLEL_RENDER_MINIMUM", 1)
+    build(tmp_path, "incremental", content, theme, **options)
+    monkeypatch.setattr(incremental, "PARALLEL_RENDER_MINIMUM", 10**6)  # here: counted
+    cut = count_summaries_cut(monkeypatch)
+    edit(content / "articles" / "2023" / "moi.md", article(99, title="Bài mới nhất", day=400))
+    build(tmp_path, "incremental", content, theme, **options)
+    assert len(cut) == 1
 
 
 def test_a_plugin_listening_to_content_object_init_sees_every_article(

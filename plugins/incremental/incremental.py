@@ -451,18 +451,25 @@ def _render_share(share):
     """In a worker (or inline): render every n-th queued page; return what was written."""
     index, count = share
     jobs, output_path = _render_state
-    build = current_build()
+    build = current_build()  # render_deferred's, forked with it into a worker
+    # The summaries this share cuts, apart: a worker's are lost with it unless sent back
+    # (and only those: what the worker inherited, the parent has).
+    kept, made = build.new_summaries, {}
+    build.new_summaries = made
     results = []
-    for number in range(index, len(jobs), count):
-        template, name, context, kwargs, fingerprint = jobs[number]
-        local = IncrementalWriter.local_context(context, name, kwargs, relative_urls=False)
-        data = template.render(local).encode("utf-8")
-        path = os.path.join(output_path, name)
-        written = write_if_changed(path, data)
-        stat = os.stat(path)
-        results.append((number, name, fingerprint, stat.st_size, stat.st_mtime_ns, written))
-    # In a worker, the summaries it cut are lost with it unless sent back.
-    return results, dict(build.new_summaries) if build is not None else {}
+    try:
+        for number in range(index, len(jobs), count):
+            template, name, context, kwargs, fingerprint = jobs[number]
+            local = IncrementalWriter.local_context(context, name, kwargs, relative_urls=False)
+            data = template.render(local).encode("utf-8")
+            path = os.path.join(output_path, name)
+            written = write_if_changed(path, data)
+            stat = os.stat(path)
+            results.append((number, name, fingerprint, stat.st_size, stat.st_mtime_ns, written))
+    finally:
+        kept.update(made)
+        build.new_summaries = kept
+    return results, made
 
 
 class _CachedReading:
