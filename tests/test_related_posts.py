@@ -5,6 +5,8 @@ Pure scoring functions first (tokeniser, top-k, scores), then the labelled test 
 sites built with Pelican: override, exclusions, fallback, determinism, cache, plugin loading.
 """
 
+import os
+import pickle
 import random
 import sys
 from datetime import datetime, timedelta
@@ -26,7 +28,7 @@ from plugins.related_posts.scoring import (
     term_counts,
 )
 from plugins.vn_text import VIETNAM_TZ, nfc, slugify
-from tests.conftest import DATA, build_site, make_content
+from tests.conftest import DATA, build_site, file_digests, make_content
 
 LABELLED = DATA / "related"
 NOW = datetime(2025, 6, 1, tzinfo=VIETNAM_TZ)
@@ -550,7 +552,20 @@ def related_hrefs(site, page):
     return [Path(a["href"]).stem for a in site.soup(page).select("section.related ul a")]
 
 
-def test_site_override_exclusions_and_warning(tmp_path):
+@pytest.fixture(params=[False, True], ids=["inline", "background"])
+def background(request, monkeypatch):
+    """Whether the lists of a small site are computed in a forked process, as at archive
+    scale (``BACKGROUND_MINIMUM``); yields the build settings that go with it. Pelican logs
+    a warning once per process (LimitFilter): each variant starts with none logged."""
+    from pelican.log import LimitFilter
+
+    monkeypatch.setattr(LimitFilter, "_raised_messages", set())
+    if request.param:
+        monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    return {"INCREMENTAL_WORKERS": 2}
+
+
+def test_site_override_exclusions_and_warning(tmp_path, background):
     party = "Lễ kết nạp đảng viên mới cho quần chúng ưu tú của chi bộ thôn."
     future = (datetime.now(VIETNAM_TZ) + timedelta(days=30)).strftime("%Y-%m-%d 08:00")
     content = make_content(
@@ -586,7 +601,7 @@ def test_site_override_exclusions_and_warning(tmp_path):
             },
         },
     )
-    site = build_site(tmp_path / "out", content=content)
+    site = build_site(tmp_path / "out", content=content, **background)
     a = related_hrefs(site, "2024/01/ket-nap-dang-vien-a.html")
     # The Related: line first, then the same text, the closest date first.
     assert a == ["lua-vu-xuan", "ket-nap-dang-vien-b", "ket-nap-dang-vien-c"]
@@ -604,6 +619,93 @@ def test_site_override_exclusions_and_warning(tmp_path):
         "related_posts: articles/a.md: không tìm thấy bài viết 'khong-co-bai-nay' ở dòng "
         "Related (related article not found or not published)"
     ]
+
+
+def test_background_lists_make_the_same_site(labelled_site, tmp_path, monkeypatch):
+    """The labelled set again, its lists computed in a forked process while the build goes
+    on: every file the same as the build that computed them in its own process, the same
+    log, and no process left behind."""
+    import multiprocessing
+
+    cold, _ = labelled_site
+    started = []
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    monkeypatch.setattr(plugin, "BackgroundLists", counting(plugin.BackgroundLists, started))
+    content = cold.settings["PATH"]
+    site = build_site(tmp_path / "out", content=content, INCREMENTAL_WORKERS=2)
+    assert len(started) == 1
+    assert file_digests(site.output) == file_digests(cold.output)
+    assert not site.log.messages()
+    assert multiprocessing.active_children() == []
+
+
+def counting(cls, calls):
+    class Counted(cls):
+        def __init__(self, *args, **kwargs):
+            calls.append(args)
+            super().__init__(*args, **kwargs)
+
+    return Counted
+
+
+def test_a_background_process_that_dies_or_fails_fails_the_build(tmp_path, monkeypatch):
+    """The build stops with the process's error, or a message when it died, instead of
+    waiting for lists that never come; and leaves no process behind."""
+    import multiprocessing
+
+    from plugins.incremental.readers import BuildWorkerError
+
+    content = make_content(tmp_path, {
+        f"{i}.md": markdown(f"Bài số {i}", f"2024-02-{i + 1:02d} 08:00", "Xuân về.")
+        for i in range(3)
+    })  # fmt: skip
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+
+    def fail(*args):
+        raise OSError("đĩa đầy")
+
+    monkeypatch.setattr(plugin, "compute_lists", fail)
+    with pytest.raises(OSError, match="đĩa đầy"):
+        build_site(tmp_path / "a", content=content, INCREMENTAL_WORKERS=2)
+    monkeypatch.setattr(plugin, "compute_lists", lambda *args: os._exit(9))
+    with pytest.raises(BuildWorkerError, match="tiến trình con"):
+        build_site(tmp_path / "b", content=content, INCREMENTAL_WORKERS=2)
+    assert multiprocessing.active_children() == []
+
+
+def test_lists_nobody_used_are_waited_for_after_the_article_pages(tmp_path, monkeypatch, caplog):
+    """A theme that shows no related list never uses them: ``wait_for_lists`` (after the
+    article pages) still waits, so the warnings are logged as without a background
+    process, and the real lists are in place before the render workers fork."""
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    items = [FakeArticle(n, text) for n, text in enumerate(labelled_texts()[:6])]
+    items[0].metadata["related"] = "khong-co-bai-nay"
+    generator = FakeGenerator(items, tmp_path / "cache")
+    generator.settings["INCREMENTAL_WORKERS"] = 2
+    plugin.set_related_posts(generator)
+    assert all(type(item.related_posts) is plugin.PendingList for item in items)
+    with caplog.at_level("WARNING"):
+        plugin.wait_for_lists()
+    assert all(type(item.related_posts) is list for item in items)
+    assert "khong-co-bai-nay" in caplog.text and plugin._background is None
+
+
+def test_pending_list_stands_for_its_list():
+    class Lists:
+        waited = 0
+
+        def get(self):
+            self.waited += 1
+            return [["a", "b", "c"], []]
+
+    lists = Lists()
+    first, second = plugin.PendingList(lists, 0), plugin.PendingList(lists, 1)
+    assert lists.waited == 0  # nothing waits before the list is used
+    assert bool(first) and not second
+    assert len(first) == 3 and list(first) == ["a", "b", "c"] and first[1:] == ["b", "c"]
+    assert "c" in first and first.index("b") == 1 and list(reversed(first)) == ["c", "b", "a"]
+    assert pickle.loads(pickle.dumps(first)) == ["a", "b", "c"]
+    assert repr(second) == "[]"
 
 
 def test_site_fallback_and_max_setting(tmp_path):

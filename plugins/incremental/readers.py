@@ -61,6 +61,19 @@ def worker_pool(workers):
 
     A worker that dies (the kernel's out-of-memory killer, a crash in a C library) makes
     the build fail with BuildWorkerError instead of waiting for it for ever."""
+    pool, started = start_worker_pool(workers)
+    with pool:
+        try:
+            started.result()
+            yield pool
+        except BrokenProcessPool as error:
+            raise worker_died() from error
+
+
+def start_worker_pool(workers):
+    """The pool of ``worker_pool`` and the task that forked its workers (they are forked
+    when this returns), for a pool that outlives a ``with`` block: its owner shuts it down
+    and turns a BrokenProcessPool into ``worker_died()``."""
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _WORKER_SIGNALS)
     try:
         pool = ProcessPoolExecutor(
@@ -70,17 +83,16 @@ def worker_pool(workers):
         started = pool.submit(os.getpid)  # forks every worker (the fork start method)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-    with pool:
-        try:
-            started.result()
-            yield pool
-        except BrokenProcessPool as error:
-            raise BuildWorkerError(
-                "incremental: một tiến trình con của bản dựng đã dừng đột ngột (thường do "
-                "máy hết bộ nhớ): chạy lại, hoặc đặt INCREMENTAL_WORKERS = 1 (a build worker "
-                "process ended abruptly, usually out of memory: run again, or set "
-                "INCREMENTAL_WORKERS = 1)"
-            ) from error
+    return pool, started
+
+
+def worker_died():
+    return BuildWorkerError(
+        "incremental: một tiến trình con của bản dựng đã dừng đột ngột (thường do "
+        "máy hết bộ nhớ): chạy lại, hoặc đặt INCREMENTAL_WORKERS = 1 (a build worker "
+        "process ended abruptly, usually out of memory: run again, or set "
+        "INCREMENTAL_WORKERS = 1)"
+    )
 
 
 class BuildWorkerError(RuntimeError):

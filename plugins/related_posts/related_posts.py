@@ -16,6 +16,12 @@ tokenises the articles whose text changed; the text key of each article's title 
 remembered too, so an unchanged article's text is not even extracted again. Same input, same
 output, byte for byte.
 
+From ``BACKGROUND_MINIMUM`` articles on (and unless INCREMENTAL_WORKERS = 1), the lists are
+computed in a forked process while the build goes on: each ``article.related_posts`` is a
+stand-in (``PendingList``) until the build first uses one, which waits for all of them and
+puts the real lists in place. The incremental plugin writes the article pages after the
+listings, so an edit's build waits for them as late as it can.
+
 Settings:
     RELATED_POSTS_MAX = 5               # links under each article (0: none)
     RELATED_POSTS_TERMS = 40            # strongest terms kept per article
@@ -29,16 +35,19 @@ Settings:
     RELATED_POSTS_CACHE = True          # keep term counts between builds
 """
 
+import collections.abc
 import hashlib
 import logging
 import marshal
 import os
 import sys
 import time
+from concurrent.futures.process import BrokenProcessPool
 
 from pelican import signals
 
 from plugins.incremental.fingerprint import code_key, module_digest
+from plugins.incremental.readers import start_worker_pool, worker_count, worker_died
 from plugins.incremental.state import write_atomically
 from plugins.vn_text import nfc, now_in_vietnam, to_vietnam_time
 
@@ -70,9 +79,9 @@ class RelatedPostsSettingError(ValueError):
     pass
 
 
-def params_from_settings(settings):
-    """Params for the scoring, from the RELATED_POSTS_* settings (checked once)."""
-    from plugins.related_posts.scoring import Params
+def setting_values(settings):
+    """The RELATED_POSTS_* numbers of the scoring, checked: {field of Params: value}. Raises
+    RelatedPostsSettingError, naming the setting, for a value out of its range."""
 
     def number(key, minimum, integer=False, maximum=None):
         value = settings[key]
@@ -90,17 +99,24 @@ def params_from_settings(settings):
             )
         return value
 
-    return Params(
-        max_related=number("RELATED_POSTS_MAX", 0, integer=True),
-        terms_per_article=number("RELATED_POSTS_TERMS", 1, integer=True),
-        max_df=number("RELATED_POSTS_MAX_DF", 0.0, maximum=1.0),
-        text_weight=number("RELATED_POSTS_TEXT_WEIGHT", 0.0),
-        tags_weight=number("RELATED_POSTS_TAGS_WEIGHT", 0.0),
-        category_weight=number("RELATED_POSTS_CATEGORY_WEIGHT", 0.0),
-        date_weight=number("RELATED_POSTS_DATE_WEIGHT", 0.0),
-        date_scale=number("RELATED_POSTS_DATE_SCALE", 1e-9),
-        min_score=number("RELATED_POSTS_MIN_SCORE", 0.0),
-    )
+    return {
+        "max_related": number("RELATED_POSTS_MAX", 0, integer=True),
+        "terms_per_article": number("RELATED_POSTS_TERMS", 1, integer=True),
+        "max_df": number("RELATED_POSTS_MAX_DF", 0.0, maximum=1.0),
+        "text_weight": number("RELATED_POSTS_TEXT_WEIGHT", 0.0),
+        "tags_weight": number("RELATED_POSTS_TAGS_WEIGHT", 0.0),
+        "category_weight": number("RELATED_POSTS_CATEGORY_WEIGHT", 0.0),
+        "date_weight": number("RELATED_POSTS_DATE_WEIGHT", 0.0),
+        "date_scale": number("RELATED_POSTS_DATE_SCALE", 1e-9),
+        "min_score": number("RELATED_POSTS_MIN_SCORE", 0.0),
+    }
+
+
+def params_from_settings(settings):
+    """Params for the scoring, from the RELATED_POSTS_* settings (``setting_values``)."""
+    from plugins.related_posts.scoring import Params  # numpy and scipy load here
+
+    return Params(**setting_values(settings))
 
 
 def related_slugs(value):
@@ -148,10 +164,16 @@ def source_key(article):
     return hasher.digest()
 
 
+# Articles from which the lists are computed in a forked process while the build goes on;
+# below, the fork and its pool cost more than the overlap saves.
+BACKGROUND_MINIMUM = 500
+
+
 def set_related_posts(generator):
     settings = generator.settings
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
+    discard_background()  # of a build that failed before it used its lists
     published = list(generator.articles)
     others = list(generator.drafts) + list(getattr(generator, "hidden_articles", []))
     articles = published + others
@@ -171,9 +193,25 @@ def set_related_posts(generator):
         logger.debug("related_posts: inputs unchanged, %d lists reused", len(lists))
         return
 
+    setting_values(settings)  # a wrong setting stops the build here, not in the process
+    job = (articles, len(published), settings, sources, key)
+    if len(articles) >= BACKGROUND_MINIMUM and worker_count(settings) > 1:
+        global _background
+        _background = BackgroundLists(articles, job, started)
+        for index, article in enumerate(articles):
+            article.related_posts = PendingList(_background, index)
+        return
+    use_lists(articles, compute_lists(*job), started)
+
+
+def compute_lists(articles, published_count, settings, sources, key):
+    """The related lists of ``articles`` (indices), saving the caches; returns
+    ``(lists, warnings, texts tokenised)``. Logs nothing: it may run in a forked process,
+    whose log records the build would not see (``use_lists`` logs the warnings)."""
     from plugins.related_posts.scoring import VectorCache, related_articles
 
-    params = params_from_settings(settings)  # checks the settings (numpy/scipy load here)
+    params = params_from_settings(settings)
+    use_cache = settings["RELATED_POSTS_CACHE"]
     cache_path = os.path.join(settings["CACHE_PATH"], CACHE_FILE)
     cache = VectorCache.load(cache_path) if use_cache else VectorCache()
     keys_path = os.path.join(settings["CACHE_PATH"], TEXT_KEYS_FILE)
@@ -183,31 +221,119 @@ def set_related_posts(generator):
         known = remembered.get(source)
         if known is not None and known not in cache.docs:
             known = None
-        records.append(article_record(article, index < len(published), known))
+        records.append(article_record(article, index < published_count, known))
     lists, warnings = related_articles(records, now_in_vietnam(), params, cache)
-    for message in warnings:
-        logger.warning("related_posts: %s", message)
-    for article, chosen in zip(articles, lists, strict=True):
-        article.related_posts = [articles[i] for i in chosen]
+    warnings = list(warnings)
     if use_cache and not warnings:  # with warnings, compute again so they show again
-        save_result(result_path, key, lists)
+        save_result(os.path.join(settings["CACHE_PATH"], RESULT_FILE), key, lists)
     if use_cache:
         text_keys = dict(zip(sources, (r.text_key for r in records), strict=True))
         if text_keys != remembered:
-            save_text_keys(keys_path, text_keys)
+            warnings.extend(save_text_keys(keys_path, text_keys))
         if must_save(cache, os.path.exists(cache_path)):
             try:
                 cache.save(cache_path, keep=cache.used)
             except OSError as error:
-                logger.warning(
-                    "related_posts: không ghi được %s (cache not written): %s", cache_path, error
-                )
+                warnings.append(f"không ghi được {cache_path} (cache not written): {error}")
+    lists = [[int(i) for i in chosen] for chosen in lists]
+    return lists, warnings, cache.added
+
+
+def use_lists(articles, outcome, started):
+    """Give each article its related list (``compute_lists``'s outcome) and log."""
+    lists, warnings, tokenised = outcome
+    for message in warnings:
+        logger.warning("related_posts: %s", message)
+    for article, chosen in zip(articles, lists, strict=True):
+        article.related_posts = [articles[i] for i in chosen]
     logger.debug(
         "related_posts: %d articles, %d texts tokenised, %.2f s",
-        len(articles),
-        cache.added,
-        time.perf_counter() - started,
-    )
+        len(articles), tokenised, time.perf_counter() - started,
+    )  # fmt: skip
+
+
+_background = None  # the BackgroundLists of the build under way
+_job = None  # what the forked process computes: set just before the fork
+
+
+def _compute_job():
+    return compute_lists(*_job)
+
+
+class BackgroundLists:
+    """The related lists computed in a forked process (``incremental.worker_pool``'s kind:
+    its signals are the system's, its death fails the build). ``get`` waits for them, once,
+    and puts each article's real list in place of its ``PendingList``."""
+
+    def __init__(self, articles, job, started):
+        global _job
+        self.articles, self.started, self.lists = articles, started, None
+        _job = job
+        try:
+            self.pool, _ = start_worker_pool(1)  # the process has its copy of _job now
+        finally:
+            _job = None
+        self.future = self.pool.submit(_compute_job)
+
+    def get(self):
+        global _background
+        if self.lists is None:
+            try:
+                outcome = self.future.result()
+            except BrokenProcessPool as error:
+                raise worker_died() from error
+            finally:
+                self.pool.shutdown(wait=self.future.done(), cancel_futures=True)
+                if _background is self:
+                    _background = None
+            use_lists(self.articles, outcome, self.started)
+            self.lists = [article.related_posts for article in self.articles]
+        return self.lists
+
+    def discard(self):
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+class PendingList(collections.abc.Sequence):
+    """``article.related_posts`` while the lists are computed in the background: any use
+    (a template's loop, a fingerprint) waits for them (``BackgroundLists.get``)."""
+
+    __slots__ = ("_lists", "_index")
+
+    def __init__(self, lists, index):
+        self._lists, self._index = lists, index
+
+    def _list(self):
+        return self._lists.get()[self._index]
+
+    def __getitem__(self, item):
+        return self._list()[item]
+
+    def __len__(self):
+        return len(self._list())
+
+    def __iter__(self):
+        return iter(self._list())
+
+    def __repr__(self):
+        return repr(self._list())
+
+    def __reduce__(self):  # pickled as the list it stands for
+        return list, (self._list(),)
+
+
+def wait_for_lists(*args, **kwargs):
+    """After the article pages are written: the lists must be in place before anything
+    forks (the render workers), since a stand-in cannot wait in another process."""
+    if _background is not None:
+        _background.get()
+
+
+def discard_background():
+    global _background
+    if _background is not None:
+        _background.discard()
+        _background = None
 
 
 # The vector cache (tens of MB at archive scale) is rewritten when this many texts are new or
@@ -269,10 +395,12 @@ def load_text_keys(path):
 
 
 def save_text_keys(path, keys):
+    """Returns the warnings to log (none, or the file could not be written)."""
     try:
         _save_tagged(path, text_keys_version(), keys)
     except OSError as error:
-        logger.warning("related_posts: không ghi được %s (cache not written): %s", path, error)
+        return [f"không ghi được {path} (cache not written): {error}"]
+    return []
 
 
 def _load_tagged(path, tag):
@@ -293,3 +421,4 @@ def _save_tagged(path, tag, data):
 
 def register():
     signals.article_generator_finalized.connect(set_related_posts)
+    signals.article_writer_finalized.connect(wait_for_lists)
