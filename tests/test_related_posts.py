@@ -673,6 +673,27 @@ def test_a_background_process_that_dies_or_fails_fails_the_build(tmp_path, monke
     assert multiprocessing.active_children() == []
 
 
+def test_no_background_process_to_be_had_computes_the_lists_in_the_build(tmp_path, monkeypatch):
+    """When the system gives no new process (memory, a process limit), the build computes
+    the lists itself instead of failing."""
+    content = make_content(tmp_path, {
+        f"{i}.md": markdown(f"Kết nạp đảng viên {i}", f"2024-02-{i + 1:02d} 08:00",
+                            "Lễ kết nạp đảng viên mới của chi bộ thôn.")
+        for i in range(3)
+    })  # fmt: skip
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+
+    def no_process(workers):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(plugin, "start_worker_pool", no_process)
+    site = build_site(tmp_path / "out", content=content, INCREMENTAL_WORKERS=2)
+    assert related_hrefs(site, "2024/02/ket-nap-dang-vien-0.html") == [
+        "ket-nap-dang-vien-2", "ket-nap-dang-vien-1"
+    ]
+    assert plugin._background is None
+
+
 def test_lists_nobody_used_are_waited_for_after_the_article_pages(tmp_path, monkeypatch, caplog):
     """A theme that shows no related list never uses them: ``wait_for_lists`` (after the
     article pages) still waits, so the warnings are logged as without a background

@@ -197,10 +197,14 @@ def set_related_posts(generator):
     job = (articles, len(published), settings, sources, key)
     if len(articles) >= BACKGROUND_MINIMUM and worker_count(settings) > 1:
         global _background
-        _background = BackgroundLists(articles, job, started)
-        for index, article in enumerate(articles):
-            article.related_posts = PendingList(_background, index)
-        return
+        try:
+            _background = BackgroundLists(articles, job, started)
+        except OSError as error:  # no process to be had (memory, a process limit): here
+            logger.debug("related_posts: no background process (%s)", error)
+        else:
+            for index, article in enumerate(articles):
+                article.related_posts = PendingList(_background, index)
+            return
     use_lists(articles, compute_lists(*job), started)
 
 
