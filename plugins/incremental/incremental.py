@@ -42,7 +42,6 @@ import logging
 import os
 import time
 from functools import partial
-from itertools import chain
 from types import MappingProxyType
 
 from jinja2 import TemplateNotFound, meta
@@ -534,9 +533,9 @@ class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
         self.generate_authors(write)
         build = current_build()
         if build is not None:
-            for article in chain(self.translations, self.articles, self.hidden_translations,
-                                 self.hidden_articles, self.drafts_translations, self.drafts):
-                build.content_digest(article, related=False)
+            for kind in CONTENT_LISTS:
+                for article in getattr(self, kind, None) or ():
+                    build.content_digest(article, related=False)
         self.generate_articles(write)
         self.generate_drafts(write)
 
