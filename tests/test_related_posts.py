@@ -711,6 +711,30 @@ def test_lists_nobody_used_are_waited_for_after_the_article_pages(tmp_path, monk
     assert "khong-co-bai-nay" in caplog.text and plugin._background is None
 
 
+def test_a_build_in_the_same_process_discards_lists_left_unused(tmp_path, monkeypatch):
+    """A build that stopped before it used its lists (``make devserver`` goes on after a
+    failed build): the next build in the process ends that process and computes its own."""
+    import multiprocessing
+
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    texts = labelled_texts()[:6]
+    first = [FakeArticle(n, text) for n, text in enumerate(texts)]
+    failed = FakeGenerator(first, tmp_path / "cache")
+    failed.settings["INCREMENTAL_WORKERS"] = 2
+    plugin.set_related_posts(failed)
+    left = plugin._background
+    assert left is not None
+    second = [FakeArticle(n, text) for n, text in enumerate(texts)]
+    generator = FakeGenerator(second, tmp_path / "cache-2")
+    generator.settings["INCREMENTAL_WORKERS"] = 2
+    plugin.set_related_posts(generator)
+    assert plugin._background is not left
+    plugin.wait_for_lists()
+    assert [type(item.related_posts) for item in first] == [plugin.PendingList] * len(first)
+    assert all(type(item.related_posts) is list and item.related_posts for item in second)
+    assert multiprocessing.active_children() == []
+
+
 def test_pending_list_stands_for_its_list():
     class Lists:
         waited = 0
