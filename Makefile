@@ -29,7 +29,7 @@ endif
 STAMP = $(VENV)/.installed-requirements
 
 .PHONY: help venv html clean regenerate serve serve-global devserver publish test lint check new fix
-.PHONY: bench bench-build bench-photos bench-related bench-search
+.PHONY: bench bench-build bench-photos bench-related bench-search bench-ab
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -48,6 +48,7 @@ help:
 	@echo '   make fix                   convert files typed in old encodings to UTF-8'
 	@echo '   make lint                  ruff on the Python code'
 	@echo '   make bench                 every benchmark (figures for docs/BENCHMARKS.md)'
+	@echo '   make bench-ab BASE=<rev>   a change timed against BASE, alternating (AB_OPTIONS="…")'
 	@echo
 	@echo 'Set the DEBUG variable to 1 to enable debugging, e.g. make DEBUG=1 html'
 	@echo 'Set the RELATIVE variable to 1 to enable relative urls'
@@ -122,3 +123,10 @@ bench-search: $(STAMP)
 BENCH_BUILD_SIZES ?= 1000,10000
 bench-build: $(STAMP)
 	$(PYTHON) -m bench.bench_build --sizes $(BENCH_BUILD_SIZES)
+
+# A change timed against the git revision BASE (the working tree by default), alternating
+# builds of both on one corpus, outputs compared: make bench-ab BASE=main~1
+AB_OPTIONS ?=
+bench-ab: $(STAMP)
+	@test -n "$(BASE)" || { echo 'make bench-ab BASE=<git revision> [AB_OPTIONS="--size 1000"]'; exit 2; }
+	$(PYTHON) -m bench.bench_ab $(BASE) $(AB_OPTIONS)

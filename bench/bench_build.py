@@ -98,11 +98,12 @@ Pelican(settings).run()
 """
 
 
-def run(script, override):
+def run(script, override, root=ROOT):
+    """Run ``script`` in a fresh process with the code of the tree ``root``; its figures."""
     result = subprocess.run(
         [sys.executable, "-c",
-         script.format(root=str(ROOT), override=repr(override)) + REPORT],
-        capture_output=True, text=True, cwd=ROOT,
+         script.format(root=str(root), override=repr(override)) + REPORT],
+        capture_output=True, text=True, cwd=root,
     )  # fmt: skip
     line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT")), None)
     if result.returncode != 0 or line is None:

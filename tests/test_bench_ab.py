@@ -1,0 +1,26 @@
+"""bench/bench_ab.py: two versions of the code timed alternating, their outputs compared."""
+
+from bench import bench_ab
+from tests.conftest import ROOT
+
+
+def test_the_same_code_twice_makes_the_same_site_and_is_timed_each_round(tmp_path):
+    base = tmp_path / "base"
+    commit = bench_ab.export("HEAD", base)
+    assert len(commit) == 40 and (base / "pelicanconf.py").is_file()
+    times, differ = bench_ab.compare(40, base, ROOT, rounds=2, kinds=["recent"], search=False,
+                                     work=tmp_path / "ab")  # fmt: skip
+    assert differ == []
+    assert len(times["recent"]["base"]) == len(times["recent"]["target"]) == 2
+    assert all(seconds > 0 for seconds in times["recent"]["base"] + times["recent"]["target"])
+
+
+def test_a_target_that_makes_another_site_is_reported(tmp_path):
+    base, target = tmp_path / "base", tmp_path / "target"
+    bench_ab.export("HEAD", base)
+    bench_ab.export("HEAD", target)
+    footer = target / "theme" / "templates" / "partials" / "footer.html"
+    footer.write_text(footer.read_text(encoding="utf-8") + "<!-- khác -->\n", encoding="utf-8")
+    _, differ = bench_ab.compare(40, base, target, rounds=1, kinds=["new"], search=False,
+                                 work=tmp_path / "ab")  # fmt: skip
+    assert "index.html" in differ and "sitemap.xml" not in differ
