@@ -233,8 +233,14 @@ def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
     at the start of the path, joined with "-" ("2024/03/x.html" → "2024"), or ``other``
     ("gioi-thieu.html") when it does not match."""
     match = re.match(pattern, relative) if pattern else None
-    name = "-".join(g for g in match.groups() if g) if match else other
+    name = joined_groups(match.groups()) if match else other
     return checked_name(name, relative, "SEARCH_SHARD_PATTERN hoặc SEARCH_SHARD_OTHER")
+
+
+def joined_groups(groups):
+    """A shard's name from the groups a pattern matched: ("2024", "03") → "2024-03"; the
+    groups that matched nothing left out."""
+    return "-".join(group for group in groups if group)
 
 
 def checked_name(name, relative, settings):
@@ -263,7 +269,7 @@ def newest_shard(paths, pattern=DEFAULTS["SEARCH_SHARD_NEWEST"]):
         return {}
     latest = max(groups.values())
     newest = [path for path, found in groups.items() if found == latest]
-    name = checked_name("-".join(g for g in latest if g), newest[0], "SEARCH_SHARD_NEWEST")
+    name = checked_name(joined_groups(latest), newest[0], "SEARCH_SHARD_NEWEST")
     return dict.fromkeys(newest, name)
 
 
