@@ -1,6 +1,7 @@
 """incremental: after any sequence of edits the incremental output is byte-identical to a
 cold build of the same tree, and files whose bytes did not change keep their mtime."""
 
+import hashlib
 import json
 import os
 import random
@@ -265,10 +266,11 @@ def test_a_listing_template_that_shows_related_lists_is_rendered_when_they_chang
     assert "card__related" in (site.output / "index.html").read_text(encoding="utf-8")
 
 
-def test_template_mentions_follows_extends_includes_and_imports():
+def test_template_mentions_follows_extends_includes_and_imports(tmp_path):
     from jinja2 import DictLoader, Environment
 
     from plugins.incremental.incremental import Build, template_mentions
+    from plugins.incremental.templates import TemplateCache
 
     env = Environment(loader=DictLoader({
         "base.html": "{% block main %}{% endblock %}",
@@ -284,11 +286,119 @@ def test_template_mentions_follows_extends_includes_and_imports():
              "dynamic.html": True, "missing.html": True, "base.html": False}  # fmt: skip
     for name, expected in cases.items():
         assert template_mentions(env, name, "related_posts") is expected, name
-    build = Build.__new__(Build)  # only its memo of templates is used here
+    build = Build.__new__(Build)  # only its memo of templates and its cache are used here
     build._shows_related = {}
+    build.templates = TemplateCache(str(tmp_path), "key")
     assert build.shows_related(env.get_template("uses-plain.html")) is False
     assert build.shows_related(env.get_template("uses-card.html")) is True
     assert build.shows_related(env.from_string("{{ page.title }}")) is True  # no source
+
+
+def count_parsed(monkeypatch):
+    """From now on, record the name of every template Jinja parses (to compile it, or for
+    ``template_mentions``) in this process."""
+    from jinja2 import Environment
+
+    parsed = []
+    original = Environment._parse
+
+    def parse(self, source, name, filename):
+        parsed.append(name)
+        return original(self, source, name, filename)
+
+    monkeypatch.setattr(Environment, "_parse", parse)
+    return parsed
+
+
+def test_template_cache_keeps_compiled_code_and_references_by_source(tmp_path, monkeypatch):
+    from jinja2 import DictLoader, Environment
+
+    from plugins.incremental.incremental import template_mentions
+    from plugins.incremental.templates import JinjaBytecodeCache, TemplateCache
+
+    sources = {
+        "base.html": "<main>{% block main %}{% endblock %}</main>",
+        "card.html": "{% macro card(a) %}<b>{{ a }}</b>{% endmacro %}",
+        "page.html": '{% extends "base.html" %}{% from "card.html" import card %}'
+                     "{% block main %}{{ card(title) }}{% endblock %}",
+    }  # fmt: skip
+
+    def environment():
+        cache = TemplateCache(str(tmp_path), "key")
+        env = Environment(loader=DictLoader(dict(sources)))
+        env.bytecode_cache = JinjaBytecodeCache(cache)
+        return env, cache
+
+    parsed = count_parsed(monkeypatch)
+    env, cache = environment()
+    assert env.get_template("page.html").render(title="Tin") == "<main><b>Tin</b></main>"
+    assert template_mentions(env, "page.html", "related", cache.references) is False
+    # Compiled by name; parsed without a name for their references, all three.
+    assert sorted(map(str, parsed)) == ["None"] * 3 + ["base.html", "card.html", "page.html"]
+    cache.save()
+
+    parsed.clear()
+    env, cache = environment()  # the next build: nothing parsed, the same page
+    assert env.get_template("page.html").render(title="Tin") == "<main><b>Tin</b></main>"
+    assert template_mentions(env, "page.html", "related", cache.references) is False
+    assert parsed == []
+    cache.save()
+
+    sources["card.html"] = "{% macro card(a) %}<i>{{ a }}</i>{% endmacro %}"
+    env, cache = environment()  # one source edited: that one only is parsed again
+    assert env.get_template("page.html").render(title="Tin") == "<main><i>Tin</i></main>"
+    assert template_mentions(env, "page.html", "related", cache.references) is False
+    assert parsed == ["card.html", None]
+    cache.save()
+    # Kept: the compiled code of the three templates, and the references of the three
+    # sources as they are now (the old card's went, unused).
+    kept = TemplateCache(str(tmp_path), "key").entries
+    assert sorted(k[1] for k in kept if k[0] == "refs") == sorted(
+        hashlib.sha1(source.encode()).hexdigest() for source in sources.values()
+    )
+    assert len([k for k in kept if k[0] == "code"]) == 3
+
+    # An entry of another Python (another magic number) is compiled again, not loaded.
+    key = next(k for k in cache.entries if k[0] == "code")
+    cache.entries[key] = b"other python" + cache.entries[key][12:]
+    cache.changed = True
+    cache.save()
+    parsed.clear()
+    env, cache = environment()
+    assert env.get_template("page.html").render(title="Tin") == "<main><i>Tin</i></main>"
+    assert len(parsed) == 1
+
+    # Compiled code is kept even when a build did not load it (partials load only when
+    # a page is rendered); references go when unused.
+    cache = TemplateCache(str(tmp_path), "key")
+    assert cache.entries
+    cache.save()
+    assert {k[0] for k in TemplateCache(str(tmp_path), "key").entries} == {"code"}
+
+
+def test_an_edit_parses_no_template_and_a_theme_edit_only_the_edited_one(
+    tmp_path, project, monkeypatch
+):
+    content, theme = project
+    build(tmp_path, "incremental", content, theme)
+    parsed = count_parsed(monkeypatch)
+    edit(content / "articles" / "2023" / "bai-5.md", article(5, body="Nội dung đã sửa."))
+    site = build(tmp_path, "incremental", content, theme)
+    pages = [p for p in site.output.rglob("*.html") if "Nội dung đã sửa." in p.read_text("utf-8")]
+    assert pages, "the edit is on its page"
+    # robots.txt is a TEMPLATE_PAGES page: Pelican's own generator, no cache (one small
+    # template).
+    assert [name for name in parsed if name != "extra/robots.txt"] == []
+
+    footer = theme / "templates" / "partials" / "footer.html"
+    edit(footer, footer.read_text(encoding="utf-8").replace("</footer>", "<p>Mới</p></footer>"))
+    parsed.clear()
+    build(tmp_path, "incremental", content, theme)
+    # Compiled once (the articles' and the pages' generators share the cache), and parsed
+    # once for the templates it names.
+    assert sorted(map(str, parsed)) == ["None", "extra/robots.txt", "partials/footer.html"]
+    monkeypatch.undo()
+    assert_same_as_cold(tmp_path, "footer edited", content, theme)
 
 
 def test_articles_of_the_same_date_are_in_the_same_order_in_every_process(tmp_path):

@@ -71,6 +71,7 @@ from plugins.incremental.readers import (
     worker_pool,
 )
 from plugins.incremental.state import BuildState, write_if_changed
+from plugins.incremental.templates import JinjaBytecodeCache, TemplateCache
 from plugins.incremental.writer import IncrementalWriter
 
 logger = logging.getLogger(__name__)
@@ -144,10 +145,12 @@ PAGE_INPUTS = {
 }
 
 
-def template_mentions(environment, name, word):
+def template_mentions(environment, name, word, references=None):
     """Whether the source of template ``name``, or of a template it extends, includes or
     imports (and so on), contains ``word``. True too when that cannot be known: a template
-    not found, or one named only when rendering (``{% include some_variable %}``)."""
+    not found, or one named only when rendering (``{% include some_variable %}``).
+    ``references(environment, source)``: the names a source references, if remembered
+    (``TemplateCache.references``); else the source is parsed."""
     seen, todo = set(), [name]
     while todo:
         current = todo.pop()
@@ -160,7 +163,11 @@ def template_mentions(environment, name, word):
             return True
         if word in source:
             return True
-        for referenced in meta.find_referenced_templates(environment.parse(source)):
+        if references is not None:
+            named = references(environment, source)
+        else:
+            named = meta.find_referenced_templates(environment.parse(source))
+        for referenced in named:
             if referenced is None:
                 return True
             todo.append(referenced)
@@ -181,6 +188,7 @@ class Build:
         self.summaries = SummaryCache(cache_root, self.settings_key)
         self.new_summaries = {}  # (digest, siteurl) → summary cut by this build or its workers
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
+        self.templates = TemplateCache(cache_root, self.settings_key)
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
             cache_root, f"manifest-{output_key(pelican.output_path)}.json"
         )
@@ -324,7 +332,8 @@ class Build:
             return True
         known = self._shows_related.get(template.name)
         if known is None:
-            known = template_mentions(template.environment, template.name, "related_posts")
+            known = template_mentions(template.environment, template.name, "related_posts",
+                                      self.templates.references)  # fmt: skip
             self._shows_related[template.name] = known
         return known
 
@@ -412,6 +421,7 @@ class Build:
         self.content_cache.save(kept_elsewhere=self.object_snapshot.file_keys())
         self.object_snapshot.save()
         self.file_keys.save()
+        self.templates.save()
         self.finished = True
         logger.info(
             "incremental: %d pages rendered, %d files written",
@@ -498,11 +508,12 @@ class _CachedReading:
         if self._cache_data_policy:
             super().cache_data(filename, data)
 
-    def _use_cached_readers(self):
+    def _use_build_caches(self):
         build = current_build()
         if build is not None:
             self.readers = CachedReaders(self.settings, build.content_cache, build.file_keys,
                                          build.object_snapshot)  # fmt: skip
+            self.env.bytecode_cache = JinjaBytecodeCache(build.templates)
 
     def _prefetch(self, paths, excludes, content_class):
         if isinstance(self.readers, CachedReaders):
@@ -514,7 +525,7 @@ class _CachedReading:
 class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._use_cached_readers()
+        self._use_build_caches()
 
     def generate_context(self):
         self._prefetch(self.settings["ARTICLE_PATHS"], self.settings["ARTICLE_EXCLUDES"], Article)
@@ -592,7 +603,7 @@ class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
 class FastPagesGenerator(_CachedReading, PagesGenerator):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self._use_cached_readers()
+        self._use_build_caches()
 
     def generate_context(self):
         self._prefetch(self.settings["PAGE_PATHS"], self.settings["PAGE_EXCLUDES"], Page)
