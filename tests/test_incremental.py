@@ -753,6 +753,58 @@ def test_an_edit_that_keeps_the_size_and_sets_the_mtime_back_is_built(tmp_path, 
     assert "Bài SỐ 7" in next(site.output.rglob("*bai-so-7-*.html")).read_text(encoding="utf-8")
 
 
+def test_edits_in_linked_folders_are_built(tmp_path, project):
+    """Pelican reads content through links to folders (``get_files`` follows them), and a
+    theme may link a folder of templates or static files: an edit there is an edit (a build
+    must not say "nothing changed", nor keep pages made with the old template), and linked
+    static files are copied as Pelican copies them."""
+    content, theme = project
+    elsewhere = tmp_path / "shared"
+    shutil.move(content / "articles" / "2023", elsewhere / "bai")
+    (content / "articles" / "2023").symlink_to(elsewhere / "bai", target_is_directory=True)
+    shutil.move(theme / "templates" / "partials", elsewhere / "partials")
+    (theme / "templates" / "partials").symlink_to(elsewhere / "partials")
+    shutil.move(theme / "static" / "js", elsewhere / "js")
+    (theme / "static" / "js").symlink_to(elsewhere / "js")
+    site = build(tmp_path, "incremental", content, theme)
+    assert len(list(site.output.rglob("*bai-so-7-*.html"))) == 1
+    # The theme's static files are copied from a linked folder too (Pelican copies them).
+    assert (site.output / "theme" / "js" / "vn-fold.js").read_bytes() == (
+        elsewhere / "js" / "vn-fold.js"
+    ).read_bytes()
+
+    source = elsewhere / "bai" / "bai-7.md"
+    edit(source, source.read_text(encoding="utf-8").replace("Bài số 7", "Bài mười bảy"))
+    site = assert_same_as_cold(tmp_path, "linked content edited", content, theme)
+    assert [p.name for p in site.output.rglob("*bai-so-7-*.html")] == []
+    page = next(site.output.rglob("*bai-muoi-bay-*.html"))  # the new title's slug
+    assert "Bài mười bảy" in page.read_text(encoding="utf-8")
+
+    footer = elsewhere / "partials" / "footer.html"
+    edit(footer, footer.read_text(encoding="utf-8").replace("</footer>", "<p>Mới</p></footer>"))
+    site = assert_same_as_cold(tmp_path, "linked template edited", content, theme)
+    assert "<p>Mới</p>" in (site.output / "index.html").read_text(encoding="utf-8")
+
+
+def test_tree_files_follow_links_once_and_in_a_stable_order(tmp_path):
+    from plugins.incremental.fingerprint import tree_files, tree_stamp
+
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "z.md").write_text("z")
+    (tmp_path / "a" / "y.md").write_text("y")
+    (tmp_path / "a" / "x.md").write_text("x")
+    (tmp_path / "a" / "b" / "up").symlink_to(tmp_path / "a")  # a cycle
+    (tmp_path / "a" / "gone.md").symlink_to(tmp_path / "nowhere.md")  # a broken link
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "w.md").write_text("w")
+    (tmp_path / "a" / "c").symlink_to(tmp_path / "other")
+    names = [relative for relative, _ in tree_files(str(tmp_path / "a"))]
+    assert names == ["gone.md", "x.md", "y.md", "b/z.md", "c/w.md"]
+    before = tree_stamp(str(tmp_path / "a"))
+    (tmp_path / "other" / "w.md").write_text("ww")
+    assert tree_stamp(str(tmp_path / "a")) != before
+
+
 def test_an_upgraded_package_changes_the_build_key(tmp_path, monkeypatch):
     """Everything cached from a file is keyed by the code too: the plugins, Python, and the
     installed packages with their versions (a new Jinja2 or Markdown may change the output)."""

@@ -118,21 +118,65 @@ def output_key(output_path):
     return digest(os.path.abspath(output_path))[:12]
 
 
+def tree_files(folder, skip_folder=None):
+    """``(relative path, os.DirEntry)`` of every file under ``folder``, in a stable order (a
+    folder's files by name, then its subfolders by name). Links are followed as Pelican's
+    ``get_files`` follows them (a linked folder's files are read as content too), each real
+    folder once, so a link cycle ends. ``skip_folder(name)``: subfolders not to enter."""
+    seen = set()
+
+    def visit(directory, prefix):
+        try:
+            info = os.stat(directory)
+            with os.scandir(directory) as scan:
+                entries = list(scan)
+        except OSError:
+            return
+        if (info.st_dev, info.st_ino) in seen:
+            return
+        seen.add((info.st_dev, info.st_ino))
+        files, folders = [], []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()
+            except OSError:
+                is_folder = False
+            if not is_folder:
+                files.append(entry)
+            elif skip_folder is None or not skip_folder(entry.name):
+                folders.append(entry)
+        for entry in sorted(files, key=_name):
+            yield prefix + entry.name, entry
+        for entry in sorted(folders, key=_name):
+            yield from visit(entry.path, f"{prefix}{entry.name}/")
+
+    return visit(folder, "")
+
+
+def _name(entry):
+    return entry.name
+
+
+def _hidden_or_cache(name):
+    return name == "__pycache__" or name.startswith(".")
+
+
 def tree_digest(*folders, suffixes=None):
     """Digest of every file (path and bytes) under the folders, in a stable order."""
     hasher = hashlib.sha1()
     for folder in folders:
         if not folder or not os.path.isdir(folder):
             continue
-        for directory, subdirs, files in os.walk(folder):
-            subdirs[:] = sorted(d for d in subdirs if d != "__pycache__" and not d.startswith("."))
-            for name in sorted(files):
-                if suffixes and not name.endswith(tuple(suffixes)):
-                    continue
-                path = os.path.join(directory, name)
-                hasher.update(os.path.relpath(path, folder).encode("utf-8", "surrogatepass"))
-                with open(path, "rb") as handle:
-                    hasher.update(hashlib.sha1(handle.read()).digest())
+        for relative, entry in tree_files(folder, _hidden_or_cache):
+            if suffixes and not entry.name.endswith(tuple(suffixes)):
+                continue
+            try:
+                with open(entry.path, "rb") as handle:
+                    data = handle.read()
+            except OSError:  # a broken link
+                continue
+            hasher.update(relative.encode("utf-8", "surrogatepass"))
+            hasher.update(hashlib.sha1(data).digest())
     return hasher.hexdigest()
 
 
@@ -154,24 +198,19 @@ def file_digest(data):
 
 def tree_stamp(folder, signatures=False):
     """Digest of the paths, sizes and mtimes of every file under ``folder`` (no reading):
-    changes whenever a file is added, removed or written. With ``signatures``, also each
-    file's ctime and inode (what ``file_signature`` compares): for sources, where an edit
-    that keeps the size and sets the mtime back must count. The output folder is stamped
-    without them: publish's standby copies keep the mtimes, not the ctimes or inodes."""
-    hasher = hashlib.sha1()
+    changes whenever a file is added, removed or written, linked folders included
+    (``tree_files``). With ``signatures``, also each file's ctime and inode (what
+    ``file_signature`` compares): for sources, where an edit that keeps the size and sets the
+    mtime back must count. The output folder is stamped without them: publish's standby
+    copies keep the mtimes, not the ctimes or inodes."""
     if not os.path.isdir(folder):
         return None
-    skip = len(folder.rstrip(os.sep)) + 1
-    for directory, subdirs, files in os.walk(folder):
-        subdirs.sort()
-        prefix = directory[skip:]
-        lines = []
-        for name in sorted(files):
-            try:
-                stat = os.stat(os.path.join(directory, name))
-            except OSError:
-                continue
-            extra = f"\0{stat.st_ctime_ns}\0{stat.st_ino}" if signatures else ""
-            lines.append(f"{prefix}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}{extra}\n")
-        hasher.update("".join(lines).encode("utf-8", "surrogatepass"))
-    return hasher.hexdigest()
+    lines = []
+    for relative, entry in tree_files(folder):
+        try:
+            info = entry.stat()
+        except OSError:  # a broken link, or gone since
+            continue
+        extra = f"\0{info.st_ctime_ns}\0{info.st_ino}" if signatures else ""
+        lines.append(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}{extra}\n")
+    return hashlib.sha1("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()

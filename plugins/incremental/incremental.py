@@ -635,7 +635,7 @@ def _files_to_copy(source, target):
     if os.path.isfile(source):
         yield source, target
         return
-    for directory, subdirs, files in os.walk(source):
+    for directory, subdirs, files in os.walk(source, followlinks=True):  # as Pelican's copy
         subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
         for name in sorted(files):
             if not name.startswith("."):
