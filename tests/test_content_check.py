@@ -375,6 +375,25 @@ def test_working_internal_links_pass(tmp_path):
     assert site.log.messages() == []
 
 
+def test_a_link_into_a_linked_static_folder_passes(tmp_path):
+    """Pelican copies the files of a linked folder of STATIC_PATHS (it follows links), so a
+    link to one of them, by {static} or by its URL, is not broken."""
+    shared = tmp_path / "shared" / "2024"
+    shared.mkdir(parents=True)
+    (shared / "bao-cao.pdf").write_bytes(b"%PDF-1.4 bao cao")
+    content = make_content(tmp_path, {
+        "2024/nguon.md": article(body="Xem [báo cáo]({static}/images/2024/bao-cao.pdf) "
+                                      "và [bản in](/images/2024/bao-cao.pdf)."),
+    })  # fmt: skip
+    (content / "images").mkdir()
+    (content / "images" / "2024").symlink_to(shared, target_is_directory=True)
+    code, output = run_check(content)
+    assert code == 0, output
+    site = build_site(tmp_path / "output", content=content)
+    assert (site.output / "images" / "2024" / "bao-cao.pdf").read_bytes() == b"%PDF-1.4 bao cao"
+    assert site.log.messages() == []
+
+
 def test_check_source_is_fast_enough_for_a_thousand_articles():
     """Not a timing test: `make check` reads each file once and does no Markdown parsing,
     so its work is linear; this checks the one file reading path used by the CLI."""

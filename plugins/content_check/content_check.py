@@ -137,7 +137,8 @@ def static_urls(settings):
     root = settings["PATH"]
     urls = set()
     for folder in settings.get("STATIC_PATHS", []):
-        for directory, _, files in os.walk(os.path.join(root, folder)):
+        # Links followed, as Pelican follows them when it copies static files.
+        for directory, _, files in os.walk(os.path.join(root, folder), followlinks=True):
             for name in files:
                 urls.add(os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/"))
     return urls
