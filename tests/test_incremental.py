@@ -786,6 +786,23 @@ def test_edits_in_linked_folders_are_built(tmp_path, project):
     assert "<p>Mới</p>" in (site.output / "index.html").read_text(encoding="utf-8")
 
 
+def test_an_edit_in_theme_templates_overrides_is_built(tmp_path, project):
+    """THEME_TEMPLATES_OVERRIDES: Pelican finds templates there before the theme's, so they
+    count as the theme (an edit there renders the pages again)."""
+    content, theme = project
+    overrides = tmp_path / "overrides"
+    (overrides / "partials").mkdir(parents=True)
+    footer = overrides / "partials" / "footer.html"
+    original = (theme / "templates" / "partials" / "footer.html").read_text(encoding="utf-8")
+    edit(footer, original.replace("</footer>", "<p>Bản riêng</p></footer>"))
+    settings = {"THEME_TEMPLATES_OVERRIDES": [str(overrides)]}
+    site = build(tmp_path, "incremental", content, theme, **settings)
+    assert "<p>Bản riêng</p>" in (site.output / "index.html").read_text(encoding="utf-8")
+    edit(footer, original.replace("</footer>", "<p>Bản sửa</p></footer>"))
+    site = assert_same_as_cold(tmp_path, "override edited", content, theme, **settings)
+    assert "<p>Bản sửa</p>" in (site.output / "index.html").read_text(encoding="utf-8")
+
+
 def test_tree_files_follow_links_once_and_in_a_stable_order(tmp_path):
     from plugins.incremental.fingerprint import tree_files, tree_stamp
 

@@ -193,7 +193,10 @@ class Build:
             cache_root, f"manifest-{output_key(pelican.output_path)}.json"
         )
         self.state = BuildState(pelican.output_path, manifest)
-        self.theme_key = tree_digest(settings["THEME"])
+        # Every folder Pelican's Jinja loader finds templates in (Pelican's own "simple"
+        # theme is in the code key, as an installed package).
+        self.theme_key = tree_digest(settings["THEME"],
+                                     *settings.get("THEME_TEMPLATES_OVERRIDES") or ())  # fmt: skip
         self.site_key = None  # once the context is complete (see start_writing)
         self._digests = {}
         self._own_digests = {}  # without the related lists
