@@ -513,6 +513,25 @@ def test_unchanged_articles_are_restored_from_the_snapshot_not_read_again(
     assert_same_as_cold(tmp_path, "after one edit", content, theme)
 
 
+def test_a_build_that_fails_writing_keeps_what_it_read(tmp_path, project, monkeypatch):
+    """The reading caches are saved before the article pages are written: after a template
+    error, the build that follows the fix parses nothing again."""
+    content, theme = project
+    build(tmp_path, "incremental", content, theme)
+    edit(content / "articles" / "2023" / "bai-5.md", article(5, body="Nội dung đã sửa."))
+    template = theme / "templates" / "article.html"
+    good = template.read_text(encoding="utf-8")
+    edit(template, good.replace("{{ article.title }}", "{{ article.title | khong_co }}", 1))
+    with pytest.raises(Exception, match="khong_co"):
+        build(tmp_path, "incremental", content, theme)
+    edit(template, good)
+    made = count_articles_made(monkeypatch)
+    build(tmp_path, "incremental", content, theme)
+    assert made == [], "bai-5.md was read by the failed build, and kept"
+    monkeypatch.undo()
+    assert_same_as_cold(tmp_path, "after the fix", content, theme)
+
+
 def count_summaries_cut(monkeypatch):
     """From now on, record the HTML of every summary Pelican cuts in this process."""
     import pelican.contents

@@ -421,9 +421,7 @@ class Build:
             logger.info("incremental: removed %d stale files", len(removed))
         self.state.save()  # now: a build failing after this point must not lose it
         self.save_summaries(generators)
-        self.content_cache.save(kept_elsewhere=self.object_snapshot.file_keys())
-        self.object_snapshot.save()
-        self.file_keys.save()
+        self.save_reading_caches()  # again: nothing to write unless read since
         self.templates.save()
         self.finished = True
         logger.info(
@@ -431,6 +429,15 @@ class Build:
             len(self.state.rendered),
             len(self.state.written),
         )
+
+    def save_reading_caches(self):
+        """Save what reading made (the content cache, the object snapshot, the file keys):
+        complete once every generator has read its files. Done before the article pages,
+        which may wait for the related lists meanwhile (``FastArticlesGenerator.
+        generate_pages``), and at the end; each cache writes only what changed."""
+        self.content_cache.save(kept_elsewhere=self.object_snapshot.file_keys())
+        self.object_snapshot.save()
+        self.file_keys.save()
 
     def save_summaries(self, generators):
         """Remember the summaries of this build's contents, and only those."""
@@ -538,7 +545,8 @@ class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
         """Pelican's pages in another order: the listings first, the article pages last.
         At archive scale the related lists are still being computed then, in a forked
         process (``related_posts``), and the article pages are the first to need them;
-        meanwhile the articles' own digests are made too. The output is the same."""
+        meanwhile the articles' own digests are made and the reading caches saved too. The
+        output is the same."""
         write = partial(writer.write_file, relative_urls=self.settings["RELATIVE_URLS"])
         self.generate_period_archives(write)
         self.generate_direct_templates(write)
@@ -550,6 +558,7 @@ class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
             for kind in CONTENT_LISTS:
                 for article in getattr(self, kind, None) or ():
                     build.content_digest(article, related=False)
+            build.save_reading_caches()
         self.generate_articles(write)
         self.generate_drafts(write)
 
