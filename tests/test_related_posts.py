@@ -776,7 +776,7 @@ def test_site_fallback_and_max_setting(tmp_path):
 def test_bad_setting_fails_with_a_clear_message(key, value):
     settings = dict(plugin.DEFAULTS, **{key: value})
     with pytest.raises(plugin.RelatedPostsSettingError, match=f"related_posts: {key}"):
-        plugin.params_from_settings(settings)
+        plugin.setting_values(settings)
 
 
 @pytest.mark.parametrize(

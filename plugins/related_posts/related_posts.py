@@ -112,13 +112,6 @@ def setting_values(settings):
     }
 
 
-def params_from_settings(settings):
-    """Params for the scoring, from the RELATED_POSTS_* settings (``setting_values``)."""
-    from plugins.related_posts.scoring import Params  # numpy and scipy load here
-
-    return Params(**setting_values(settings))
-
-
 def related_slugs(value):
     """The slugs of a ``Related:`` line: "a, b" → ("a", "b")."""
     if not value:
@@ -193,8 +186,8 @@ def set_related_posts(generator):
         logger.debug("related_posts: inputs unchanged, %d lists reused", len(lists))
         return
 
-    setting_values(settings)  # a wrong setting stops the build here, not in the process
-    job = (articles, len(published), settings, sources, key)
+    values = setting_values(settings)  # a wrong one stops the build here, not in the process
+    job = (articles, len(published), settings, values, sources, key)
     if len(articles) >= BACKGROUND_MINIMUM and worker_count(settings) > 1:
         global _background
         try:
@@ -208,13 +201,14 @@ def set_related_posts(generator):
     use_lists(articles, compute_lists(*job), started)
 
 
-def compute_lists(articles, published_count, settings, sources, key):
+def compute_lists(articles, published_count, settings, values, sources, key):
     """The related lists of ``articles`` (indices), saving the caches; returns
-    ``(lists, warnings, texts tokenised)``. Logs nothing: it may run in a forked process,
-    whose log records the build would not see (``use_lists`` logs the warnings)."""
-    from plugins.related_posts.scoring import VectorCache, related_articles
+    ``(lists, warnings, texts tokenised)``. ``values``: the checked ``setting_values``.
+    Logs nothing: it may run in a forked process, whose log records the build would not see
+    (``use_lists`` logs the warnings)."""
+    from plugins.related_posts.scoring import Params, VectorCache, related_articles  # numpy
 
-    params = params_from_settings(settings)
+    params = Params(**values)
     use_cache = settings["RELATED_POSTS_CACHE"]
     cache_path = os.path.join(settings["CACHE_PATH"], CACHE_FILE)
     cache = VectorCache.load(cache_path) if use_cache else VectorCache()
@@ -227,6 +221,7 @@ def compute_lists(articles, published_count, settings, sources, key):
             known = None
         records.append(article_record(article, index < published_count, known))
     lists, warnings = related_articles(records, now_in_vietnam(), params, cache)
+    lists = [[int(i) for i in chosen] for chosen in lists]  # numpy's integers: plain ones
     warnings = list(warnings)
     if use_cache and not warnings:  # with warnings, compute again so they show again
         save_result(os.path.join(settings["CACHE_PATH"], RESULT_FILE), key, lists)
@@ -239,7 +234,6 @@ def compute_lists(articles, published_count, settings, sources, key):
                 cache.save(cache_path, keep=cache.used)
             except OSError as error:
                 warnings.append(f"không ghi được {cache_path} (cache not written): {error}")
-    lists = [[int(i) for i in chosen] for chosen in lists]
     return lists, warnings, cache.added
 
 
@@ -381,7 +375,8 @@ def load_result(path, key):
 
 
 def save_result(path, key, lists):
-    _save_tagged(path, key, [[int(i) for i in chosen] for chosen in lists])
+    """``lists``: lists of plain ints (marshal does not take numpy's)."""
+    _save_tagged(path, key, lists)
 
 
 def text_keys_version():
