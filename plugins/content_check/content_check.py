@@ -52,7 +52,13 @@ from plugins.content_check.rules import (
     check_source,
 )
 from plugins.incremental.collector import paused_collection
-from plugins.incremental.fingerprint import build_key, digest, file_digest, file_signature
+from plugins.incremental.fingerprint import (
+    build_key,
+    digest,
+    file_digest,
+    file_signature,
+    tree_files,
+)
 from plugins.incremental.readers import SettingsCache
 from plugins.photos.photos import display_path
 from plugins.vn_text import parse_date
@@ -138,9 +144,9 @@ def static_urls(settings):
     urls = set()
     for folder in settings.get("STATIC_PATHS", []):
         # Links followed, as Pelican follows them when it copies static files.
-        for directory, _, files in os.walk(os.path.join(root, folder), followlinks=True):
-            for name in files:
-                urls.add(os.path.relpath(os.path.join(directory, name), root).replace(os.sep, "/"))
+        base = os.path.join(root, folder)
+        for relative, _ in tree_files(base):
+            urls.add(os.path.relpath(os.path.join(base, relative), root).replace(os.sep, "/"))
     return urls
 
 

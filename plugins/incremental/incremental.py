@@ -44,7 +44,7 @@ import time
 from functools import partial
 from types import MappingProxyType
 
-from jinja2 import TemplateNotFound, meta
+from jinja2 import TemplateNotFound
 from pelican import Pelican, signals
 from pelican.contents import Article, Page
 from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
@@ -59,6 +59,7 @@ from plugins.incremental.fingerprint import (
     output_key,
     stable_repr,
     tree_digest,
+    tree_files,
     tree_stamp,
 )
 from plugins.incremental.readers import (
@@ -71,7 +72,7 @@ from plugins.incremental.readers import (
     worker_pool,
 )
 from plugins.incremental.state import BuildState, write_if_changed
-from plugins.incremental.templates import JinjaBytecodeCache, TemplateCache
+from plugins.incremental.templates import JinjaBytecodeCache, TemplateCache, parsed_references
 from plugins.incremental.writer import IncrementalWriter
 
 logger = logging.getLogger(__name__)
@@ -145,12 +146,12 @@ PAGE_INPUTS = {
 }
 
 
-def template_mentions(environment, name, word, references=None):
+def template_mentions(environment, name, word, references=parsed_references):
     """Whether the source of template ``name``, or of a template it extends, includes or
     imports (and so on), contains ``word``. True too when that cannot be known: a template
     not found, or one named only when rendering (``{% include some_variable %}``).
-    ``references(environment, source)``: the names a source references, if remembered
-    (``TemplateCache.references``); else the source is parsed."""
+    ``references(environment, source)``: the names a source references (parsed, or
+    remembered: ``TemplateCache.references``)."""
     seen, todo = set(), [name]
     while todo:
         current = todo.pop()
@@ -163,11 +164,7 @@ def template_mentions(environment, name, word, references=None):
             return True
         if word in source:
             return True
-        if references is not None:
-            named = references(environment, source)
-        else:
-            named = meta.find_referenced_templates(environment.parse(source))
-        for referenced in named:
+        for referenced in references(environment, source):
             if referenced is None:
                 return True
             todo.append(referenced)
@@ -647,12 +644,14 @@ def _files_to_copy(source, target):
     if os.path.isfile(source):
         yield source, target
         return
-    for directory, subdirs, files in os.walk(source, followlinks=True):  # as Pelican's copy
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                origin = os.path.join(directory, name)
-                yield origin, os.path.join(target, os.path.relpath(origin, source))
+    # Links followed, as Pelican's copy follows them.
+    for relative, entry in tree_files(source, _hidden):
+        if not entry.name.startswith("."):
+            yield entry.path, os.path.join(target, relative)
+
+
+def _hidden(name):
+    return name.startswith(".")
 
 
 class BuildFinisher:

@@ -141,6 +141,18 @@ class SettingsCache:
                 pass
         return self._entries
 
+    def get(self, key):
+        """The entry ``key`` (None if there is none), counted as used."""
+        entry = self.entries.get(key)
+        if entry is not None:
+            self.used.add(key)
+        return entry
+
+    def put(self, key, value):
+        self.entries[key] = value
+        self.used.add(key)
+        self.changed = True
+
     def save(self, also_drop=()):
         """Write the entries used by this build (the others and ``also_drop`` are forgotten),
         atomically; nothing when the cache was not read or nothing changed."""
@@ -167,12 +179,6 @@ class ContentCache(SettingsCache):
         super().__init__(folder, settings_key)
         self.needed = set()  # read from here, not kept by the object snapshot
 
-    def get(self, key):
-        entry = self.entries.get(key)
-        if entry is not None:
-            self.used.add(key)
-        return entry
-
     def keep(self, key):
         """Count the entry ``key`` as used (if there is one) without reading the cache."""
         self.used.add(key)
@@ -182,9 +188,7 @@ class ContentCache(SettingsCache):
         self.needed.add(key)
 
     def put(self, key, html, meta):
-        self.entries[key] = (html, meta)
-        self.used.add(key)
-        self.changed = True
+        super().put(key, (html, meta))
 
     def save(self, kept_elsewhere=()):
         """``kept_elsewhere``: keys whose content objects the object snapshot holds; their

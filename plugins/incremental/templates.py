@@ -27,17 +27,6 @@ class TemplateCache(SettingsCache):
     PREFIX = "templates-"
     FORMAT = 1
 
-    def get(self, key):
-        value = self.entries.get(key)
-        if value is not None:
-            self.used.add(key)
-        return value
-
-    def put(self, key, value):
-        self.entries[key] = value
-        self.used.add(key)
-        self.changed = True
-
     def save(self):
         """Compiled code is kept even when this build did not load it: a build loads only
         the templates of the pages it renders (the partials are loaded when rendering, and
@@ -48,13 +37,19 @@ class TemplateCache(SettingsCache):
         super().save()
 
     def references(self, environment, source):
-        """The templates ``source`` names, parsed only when not remembered."""
+        """``parsed_references``, remembered by the source's SHA-1."""
         key = ("refs", hashlib.sha1(source.encode("utf-8", "surrogatepass")).hexdigest())
         known = self.get(key)
         if known is None:
-            known = list(meta.find_referenced_templates(environment.parse(source)))
+            known = parsed_references(environment, source)
             self.put(key, known)
         return known
+
+
+def parsed_references(environment, source):
+    """The names of the templates ``source`` extends, includes or imports (None for one
+    named only when rendering), parsing it."""
+    return list(meta.find_referenced_templates(environment.parse(source)))
 
 
 class JinjaBytecodeCache(BytecodeCache):
