@@ -805,6 +805,42 @@ def test_edits_in_linked_folders_are_built(tmp_path, project):
     assert "<p>Mới</p>" in (site.output / "index.html").read_text(encoding="utf-8")
 
 
+def test_edits_in_content_folders_outside_path_are_built(tmp_path, project):
+    """ARTICLE_PATHS, PAGE_PATHS and STATIC_PATHS are joined to PATH, so "../x" names a
+    folder beside it, and Pelican reads it: an edit there is an edit, not "nothing
+    changed" (only PATH was stamped)."""
+    content, theme = project
+    beside = tmp_path / "bai-ngoai"
+    shutil.move(content / "articles" / "2023", beside)
+    settings = {"ARTICLE_PATHS": ["articles", "../bai-ngoai"]}
+    site = build(tmp_path, "incremental", content, theme, **settings)
+    assert len(list(site.output.rglob("*bai-so-7-*.html"))) == 1
+
+    source = beside / "bai-7.md"
+    edit(source, source.read_text(encoding="utf-8").replace("Bài số 7", "Bài mười bảy"))
+    site = assert_same_as_cold(tmp_path, "outside edited", content, theme, **settings)
+    assert [p.name for p in site.output.rglob("*bai-so-7-*.html")] == []
+    assert len(list(site.output.rglob("*bai-muoi-bay-*.html"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        ({}, ["/site/content"]),
+        ({"ARTICLE_PATHS": ["articles"], "PAGE_PATHS": ["pages"]}, ["/site/content"]),
+        ({"ARTICLE_PATHS": ["articles", "../cu"]}, ["/site/content", "/site/cu"]),
+        ({"ARTICLE_PATHS": ["../cu"], "PAGE_PATHS": ["../cu/"]}, ["/site/content", "/site/cu"]),
+        ({"STATIC_PATHS": ["/srv/anh", "a/../../content-x"]},
+         ["/site/content", "/srv/anh", "/site/content-x"]),
+        ({"STATIC_PATHS": ["images/../../content/images", "."]}, ["/site/content"]),
+    ],
+)
+def test_source_roots_are_path_and_the_content_paths_outside_it(paths, expected):
+    from plugins.incremental.fingerprint import source_roots
+
+    assert source_roots({"PATH": "/site/content", **paths}) == expected
+
+
 def test_an_edit_in_theme_templates_overrides_is_built(tmp_path, project):
     """THEME_TEMPLATES_OVERRIDES: Pelican finds templates there before the theme's, so they
     count as the theme (an edit there renders the pages again)."""

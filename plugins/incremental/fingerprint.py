@@ -214,3 +214,29 @@ def tree_stamp(folder, signatures=False):
         extra = f"\0{info.st_ctime_ns}\0{info.st_ino}" if signatures else ""
         lines.append(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}{extra}\n")
     return hashlib.sha1("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def source_roots(settings):
+    """PATH, then the entries of ARTICLE_PATHS, PAGE_PATHS and STATIC_PATHS that lie
+    outside it: Pelican joins them to PATH and reads what they name, so "../x" is a folder
+    beside the content folder (absolute paths, normalised, each once)."""
+    path = os.path.abspath(settings["PATH"])
+    roots = [path]
+    for key in ("ARTICLE_PATHS", "PAGE_PATHS", "STATIC_PATHS"):
+        for name in settings.get(key) or ():
+            full = os.path.normpath(os.path.join(path, name))
+            if os.path.commonpath([full, path]) != path and full not in roots:
+                roots.append(full)
+    return roots
+
+
+def sources_stamp(settings):
+    """``tree_stamp`` (with signatures) of every source root (``source_roots``); a root
+    that is a file counts by its ``file_signature``."""
+    stamps = []
+    for root in source_roots(settings):
+        if os.path.isdir(root):
+            stamps.append((root, tree_stamp(root, signatures=True)))
+        else:
+            stamps.append((root, file_signature(root)))
+    return digest(*(f"{root}\0{stamp}" for root, stamp in stamps))

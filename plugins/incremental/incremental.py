@@ -57,6 +57,7 @@ from plugins.incremental.fingerprint import (
     digest,
     file_digest,
     output_key,
+    sources_stamp,
     stable_repr,
     tree_digest,
     tree_files,
@@ -217,11 +218,12 @@ class Build:
 
     # --- nothing changed? -----------------------------------------------------------------
     def inputs_key(self):
-        """Settings, plugins, theme, and every file of the content folder (path, size,
-        mtime, ctime, inode): a different value means something may have to be built again."""
+        """Settings, plugins, theme, and every file of the content folder and of the
+        content paths outside it (path, size, mtime, ctime, inode; ``sources_stamp``): a
+        different value means something may have to be built again."""
         if self._inputs is None:
             self._inputs = digest(self.settings_key, self.theme_key,
-                                  tree_stamp(self.settings["PATH"], signatures=True))  # fmt: skip
+                                  sources_stamp(self.settings))  # fmt: skip
         return self._inputs
 
     def nothing_changed(self):
