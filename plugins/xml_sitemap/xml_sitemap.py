@@ -3,8 +3,11 @@
 Our own instead of the official pelican-sitemap because that plugin (1.2.2) dates index
 pages with the build time (two builds of the same commit differ) and lists only the pages
 written in this run (an incremental build that skips unchanged pages would drop them).
-Here the list is the set of HTML files in the output folder at the end of the build,
-minus the excluded patterns; articles and pages carry ``lastmod`` from their own dates,
+Here the list is the set of HTML files of the build, minus the excluded patterns: under
+``plugins.IncrementalPelican`` the files the build wrote or kept (``incremental.build_outputs``,
+no walk of 12,000 files: a stray page left in the output is not listed, as a cold build
+into an empty folder would not list it), under plain Pelican the HTML files in the output
+folder at the end of the build. Articles and pages carry ``lastmod`` from their own dates,
 other pages none (it is optional in the protocol). Sorted by URL: byte-identical output
 for identical input. Written only when its bytes change.
 
@@ -19,6 +22,7 @@ from xml.sax.saxutils import escape
 
 from pelican import signals
 
+from plugins.incremental.incremental import build_outputs
 from plugins.incremental.state import write_if_changed
 from plugins.vn_text import iso_datetime
 
@@ -39,10 +43,25 @@ _dated = {}
 
 def page_url(relative):
     """"chuyen-muc/x/index.html" → "chuyen-muc/x/"; "a/b.html" unchanged."""
-    return re.sub(r"(^|/)index\.html$", r"\1", relative)
+    if relative == "index.html" or relative.endswith("/index.html"):
+        return relative[: -len("index.html")]
+    return relative
 
 
-def html_pages(output_path):
+def excluded(patterns):
+    """One compiled pattern that matches (``search``) where any of ``patterns`` does;
+    None when there are none."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{pattern})" for pattern in patterns))
+
+
+def html_pages(output_path, outputs=None):
+    """The HTML pages' paths, relative and "/"-separated: the names in ``outputs`` (the
+    build's output files, ``incremental.build_outputs``) when given, else every HTML file
+    under ``output_path``."""
+    if outputs is not None:
+        return [name for name in outputs if name.endswith(".html")]
     pages = []
     skip = len(str(output_path).rstrip(os.sep)) + 1
     for directory, _subdirs, files in os.walk(output_path):
@@ -75,12 +94,11 @@ def remember_dates(generator):
 
 def write_sitemap(pelican):
     settings = pelican.settings
-    patterns = settings.get("XML_SITEMAP_EXCLUDE", DEFAULTS["XML_SITEMAP_EXCLUDE"])
-    exclude = [re.compile(pattern) for pattern in patterns]
+    exclude = excluded(settings.get("XML_SITEMAP_EXCLUDE", DEFAULTS["XML_SITEMAP_EXCLUDE"]))
     entries = [
         (page_url(path), _dated.get(path))
-        for path in html_pages(pelican.output_path)
-        if not any(pattern.search(path) for pattern in exclude)
+        for path in html_pages(pelican.output_path, build_outputs(pelican))
+        if exclude is None or not exclude.search(path)
     ]
     entries.sort()
     data = render(settings.get("SITEURL", ""), entries).encode("utf-8")
