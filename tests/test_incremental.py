@@ -833,12 +833,69 @@ def test_edits_in_content_folders_outside_path_are_built(tmp_path, project):
         ({"STATIC_PATHS": ["/srv/anh", "a/../../content-x"]},
          ["/site/content", "/srv/anh", "/site/content-x"]),
         ({"STATIC_PATHS": ["images/../../content/images", "."]}, ["/site/content"]),
+        ({"TEMPLATE_PAGES": {"extra/robots.txt": "robots.txt", "../chung/x.html": "x.html"}},
+         ["/site/content", "/site/chung/x.html"]),
     ],
 )
 def test_source_roots_are_path_and_the_content_paths_outside_it(paths, expected):
     from plugins.incremental.fingerprint import source_roots
 
     assert source_roots({"PATH": "/site/content", **paths}) == expected
+
+
+def test_an_edit_of_a_template_page_is_built(tmp_path, project):
+    """TEMPLATE_PAGES (robots.txt) are templates in the content folder: an edit there is
+    rendered (the page's fingerprint held the theme, not this template), and so is an edit
+    of one outside PATH."""
+    content, theme = project
+    robots = content / "extra" / "robots.txt"
+    assert_same_as_cold(tmp_path, "first", content, theme)
+    edit(robots, robots.read_text(encoding="utf-8") + "Disallow: /kiem-thu/\n")
+    site = assert_same_as_cold(tmp_path, "robots edited", content, theme)
+    assert "Disallow: /kiem-thu/" in (site.output / "robots.txt").read_text(encoding="utf-8")
+
+    beside = tmp_path / "chung" / "humans.txt"
+    beside.parent.mkdir()
+    edit(beside, "Văn phòng Huyện ủy Gia Lộc\n")
+    settings = {"TEMPLATE_PAGES": {"extra/robots.txt": "robots.txt",
+                                   "../chung/humans.txt": "humans.txt"}}  # fmt: skip
+    assert_same_as_cold(tmp_path, "outside added", content, theme, **settings)
+    edit(beside, "Văn phòng Huyện ủy Gia Lộc, Hải Dương\n")
+    site = assert_same_as_cold(tmp_path, "outside edited", content, theme, **settings)
+    assert "Hải Dương" in (site.output / "humans.txt").read_text(encoding="utf-8")
+
+
+def test_an_edit_in_a_theme_static_path_outside_the_theme_is_copied(tmp_path, project):
+    """THEME_STATIC_PATHS are joined to THEME: "../x" is a folder beside the theme, which
+    Pelican copies; an edit there is not "nothing changed"."""
+    content, theme = project
+    shared = tmp_path / "tai-nguyen-chung"
+    shared.mkdir()
+    edit(shared / "in-an.css", "body { color: black; }\n")
+    settings = {"THEME_STATIC_PATHS": ["static", "../tai-nguyen-chung"]}
+    site = build(tmp_path, "incremental", content, theme, **settings)
+    copied = site.output / "theme" / "in-an.css"
+    assert copied.read_text(encoding="utf-8") == "body { color: black; }\n"
+    edit(shared / "in-an.css", "body { color: #111; }\n")
+    site = assert_same_as_cold(tmp_path, "shared static edited", content, theme, **settings)
+    assert copied.read_text(encoding="utf-8") == "body { color: #111; }\n"
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        ({}, ["/site/theme"]),
+        ({"THEME_STATIC_PATHS": ["static"]}, ["/site/theme"]),
+        ({"THEME_STATIC_PATHS": ["static", "../chung"], "THEME_TEMPLATES_OVERRIDES": ["/o"]},
+         ["/site/theme", "/o", "/site/chung"]),
+        ({"THEME_STATIC_PATHS": ["../chung/a.css", "../chung/a.css"]},
+         ["/site/theme", "/site/chung/a.css"]),
+    ],
+)
+def test_theme_roots_are_the_theme_its_overrides_and_static_paths_outside_it(paths, expected):
+    from plugins.incremental.fingerprint import theme_roots
+
+    assert theme_roots({"THEME": "/site/theme", **paths}) == expected
 
 
 def test_an_edit_in_theme_templates_overrides_is_built(tmp_path, project):

@@ -162,9 +162,15 @@ def _hidden_or_cache(name):
 
 
 def tree_digest(*folders, suffixes=None):
-    """Digest of every file (path and bytes) under the folders, in a stable order."""
+    """Digest of every file (path and bytes) under the folders, in a stable order; a
+    "folder" that is a file counts as itself."""
     hasher = hashlib.sha1()
     for folder in folders:
+        if folder and os.path.isfile(folder):
+            with open(folder, "rb") as handle:
+                hasher.update(os.path.basename(folder).encode("utf-8", "surrogatepass"))
+                hasher.update(hashlib.sha1(handle.read()).digest())
+            continue
         if not folder or not os.path.isdir(folder):
             continue
         for relative, entry in tree_files(folder, _hidden_or_cache):
@@ -217,12 +223,13 @@ def tree_stamp(folder, signatures=False):
 
 
 def source_roots(settings):
-    """PATH, then the entries of ARTICLE_PATHS, PAGE_PATHS and STATIC_PATHS that lie
-    outside it: Pelican joins them to PATH and reads what they name, so "../x" is a folder
-    beside the content folder (absolute paths, normalised, each once)."""
+    """PATH, then the entries of ARTICLE_PATHS, PAGE_PATHS and STATIC_PATHS and the
+    templates of TEMPLATE_PAGES that lie outside it: Pelican joins them to PATH and reads
+    what they name, so "../x" is beside the content folder (absolute paths, normalised,
+    each once)."""
     path = os.path.abspath(settings["PATH"])
     roots = [path]
-    for key in ("ARTICLE_PATHS", "PAGE_PATHS", "STATIC_PATHS"):
+    for key in ("ARTICLE_PATHS", "PAGE_PATHS", "STATIC_PATHS", "TEMPLATE_PAGES"):
         for name in settings.get(key) or ():
             full = os.path.normpath(os.path.join(path, name))
             if os.path.commonpath([full, path]) != path and full not in roots:
@@ -240,3 +247,16 @@ def sources_stamp(settings):
         else:
             stamps.append((root, file_signature(root)))
     return digest(*(f"{root}\0{stamp}" for root, stamp in stamps))
+
+
+def theme_roots(settings):
+    """Where the theme's files are read from: THEME, the folders of
+    THEME_TEMPLATES_OVERRIDES, and the entries of THEME_STATIC_PATHS outside THEME (Pelican
+    joins them to THEME and copies what they name)."""
+    theme = os.path.abspath(settings["THEME"])
+    roots = [theme, *(os.path.abspath(f) for f in settings.get("THEME_TEMPLATES_OVERRIDES") or ())]
+    for name in settings.get("THEME_STATIC_PATHS") or ():
+        full = os.path.normpath(os.path.join(theme, name))
+        if os.path.commonpath([full, theme]) != theme and full not in roots:
+            roots.append(full)
+    return roots

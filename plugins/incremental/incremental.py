@@ -59,6 +59,7 @@ from plugins.incremental.fingerprint import (
     output_key,
     sources_stamp,
     stable_repr,
+    theme_roots,
     tree_digest,
     tree_files,
     tree_stamp,
@@ -191,10 +192,9 @@ class Build:
             cache_root, f"manifest-{output_key(pelican.output_path)}.json"
         )
         self.state = BuildState(pelican.output_path, manifest)
-        # Every folder Pelican's Jinja loader finds templates in (Pelican's own "simple"
-        # theme is in the code key, as an installed package).
-        self.theme_key = tree_digest(settings["THEME"],
-                                     *settings.get("THEME_TEMPLATES_OVERRIDES") or ())  # fmt: skip
+        # Every folder Pelican's Jinja loader finds templates in, and the theme's static
+        # files (Pelican's own "simple" theme is in the code key, as an installed package).
+        self.theme_key = tree_digest(*theme_roots(settings))
         self.site_key = None  # once the context is complete (see start_writing)
         self._digests = {}
         self._own_digests = {}  # without the related lists
@@ -202,6 +202,7 @@ class Build:
         self._wrappers = {}
         self._briefs = {}
         self._everything = None
+        self._template_pages = None  # kind → TEMPLATE_PAGES source (template_page_source)
         self._inputs = None
         self.context = None
         self.generators = []
@@ -380,7 +381,28 @@ class Build:
             for key, value in sorted(kwargs.items())
             if key not in IGNORED_KWARGS and key not in paginated_keys
         )
+        source = self.template_page_source(kind)
+        if source is not None:
+            return self.fingerprint(kind, name, stable_repr(extra), shown, source)
         return self.fingerprint(kind, name, stable_repr(extra), shown)
+
+    def template_page_source(self, kind):
+        """For a page of TEMPLATE_PAGES (robots.txt), its template's path and bytes: the
+        template lives in the content folder, not in the theme of ``site_key``. None for
+        other pages."""
+        if self._template_pages is None:
+            self._template_pages = {
+                source.rsplit(".html", 1)[0]: source
+                for source in self.settings.get("TEMPLATE_PAGES") or {}
+            }  # fmt: skip
+        source = self._template_pages.get(kind)
+        if source is None:
+            return None
+        try:
+            with open(os.path.join(self.settings["PATH"], source), "rb") as handle:
+                return source.encode("utf-8", "surrogatepass") + b"\0" + handle.read()
+        except OSError:  # Pelican reports the missing template
+            return source
 
     # --- rendering on every core ---------------------------------------------------------
     def render_deferred(self):
