@@ -9,9 +9,12 @@ import re
 import shutil
 import signal
 import sys
+import time
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from bs4 import BeautifulSoup
 
 from plugins.incremental.fingerprint import digest, stable_repr
 from plugins.incremental.readers import start_worker_pool, worker_pool
@@ -896,6 +899,39 @@ def test_theme_roots_are_the_theme_its_overrides_and_static_paths_outside_it(pat
     from plugins.incremental.fingerprint import theme_roots
 
     assert theme_roots({"THEME": "/site/theme", **paths}) == expected
+
+
+def test_a_future_article_published_with_future_dates_joins_related_lists_when_due(
+    tmp_path, project
+):
+    """WITH_FUTURE_DATES = True publishes an article dated in the future, but the related
+    lists leave it out until its date (related_posts' candidates are dated no later than
+    now). When the date comes, a build with no file changed must put it in the lists, as a
+    cold build would: not "nothing changed", and not the related lists of the last build."""
+    content, theme = project
+    due = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None) + timedelta(seconds=4)
+    body = "Trạm bơm tiêu úng Gia Xuyên nâng công suất máy bơm chống ngập mùa mưa bão. " * 3
+    edit(content / "articles" / "2023" / "tram-bom.md",
+         article(90, title="Trạm bơm Gia Xuyên", body=body, day=40))  # fmt: skip
+    text = article(91, title="Bài hẹn giờ", body=body).replace(
+        "Date: 2023-10-02 08:00", f"Date: {due:%Y-%m-%d %H:%M:%S}"
+    )
+    assert f"{due:%Y-%m-%d %H:%M:%S}" in text
+    edit(content / "articles" / "2023" / "hen-gio.md", text)
+    settings = {"WITH_FUTURE_DATES": True}
+
+    def listing(site):
+        return sorted(str(p.relative_to(site.output)) for p in site.output.rglob("*.html")
+                      if "bai-hen-gio" in "".join(
+                          a["href"] for a in BeautifulSoup(p.read_text("utf-8"), "html.parser")
+                          .select(".related a")))  # fmt: skip
+
+    site = build(tmp_path, "incremental", content, theme, **settings)
+    assert listing(site) == []  # not yet in any list
+    time.sleep(max(0.0, (due - datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None))
+                   .total_seconds()) + 0.5)  # fmt: skip
+    site = assert_same_as_cold(tmp_path, "due", content, theme, **settings)
+    assert listing(site) != []
 
 
 def test_an_edit_in_theme_templates_overrides_is_built(tmp_path, project):

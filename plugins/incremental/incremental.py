@@ -241,10 +241,13 @@ class Build:
     def remember(self):
         """Record what this complete build was made from, for ``nothing_changed``."""
         now = time.time()
+        # Drafts by date (Pelican's default), and with WITH_FUTURE_DATES the published
+        # articles whose date has not come (the related lists leave them out until then).
         future = [
             a.date.timestamp()
             for g in self.generators
-            for a in getattr(g, "drafts", [])
+            for kind in ("drafts", "articles", "hidden_articles")
+            for a in getattr(g, kind, [])
             if a.date.timestamp() > now
         ]
         self.state.save_last({

@@ -177,7 +177,8 @@ def set_related_posts(generator):
     started = time.perf_counter()
     use_cache = settings["RELATED_POSTS_CACHE"]
     sources = [source_key(a) for a in articles]
-    key = inputs_key(articles, len(published), settings, sources)
+    now = now_in_vietnam()
+    key = inputs_key(articles, len(published), settings, sources, now)
     result_path = os.path.join(settings["CACHE_PATH"], RESULT_FILE)
     lists = load_result(result_path, key) if use_cache else None
     if lists is not None:
@@ -187,7 +188,7 @@ def set_related_posts(generator):
         return
 
     values = setting_values(settings)  # a wrong one stops the build here, not in the process
-    job = (articles, len(published), settings, values, sources, key)
+    job = (articles, len(published), settings, values, sources, key, now)
     if len(articles) >= BACKGROUND_MINIMUM and worker_count(settings) > 1:
         global _background
         try:
@@ -201,9 +202,10 @@ def set_related_posts(generator):
     use_lists(articles, compute_lists(*job), started)
 
 
-def compute_lists(articles, published_count, settings, values, sources, key):
+def compute_lists(articles, published_count, settings, values, sources, key, now):
     """The related lists of ``articles`` (indices), saving the caches; returns
-    ``(lists, warnings, texts tokenised)``. ``values``: the checked ``setting_values``.
+    ``(lists, warnings, texts tokenised)``. ``values``: the checked ``setting_values``;
+    ``now``: the time ``inputs_key`` took (articles dated later are not candidates).
     Logs nothing: it may run in a forked process, whose log records the build would not see
     (``use_lists`` logs the warnings)."""
     from plugins.related_posts.scoring import Params, VectorCache, related_articles  # numpy
@@ -220,7 +222,7 @@ def compute_lists(articles, published_count, settings, values, sources, key):
         if known is not None and known not in cache.docs:
             known = None
         records.append(article_record(article, index < published_count, known))
-    lists, warnings = related_articles(records, now_in_vietnam(), params, cache)
+    lists, warnings = related_articles(records, now, params, cache)
     lists = [[int(i) for i in chosen] for chosen in lists]  # numpy's integers: plain ones
     warnings = list(warnings)
     if use_cache and not warnings:  # with warnings, compute again so they show again
@@ -351,12 +353,15 @@ def must_save(cache, exists):
     return cache.added >= threshold or gone >= threshold
 
 
-def inputs_key(articles, published_count, settings, sources):
+def inputs_key(articles, published_count, settings, sources, now):
     """Digest of everything the lists depend on: the code (plugins, numpy, scipy…), settings,
     and per article its place, slug, file, date, category, tags, ``Related:`` line, and
-    title and text (``sources``: the articles' ``source_key``)."""
+    title and text (``sources``: the articles' ``source_key``), and which articles are
+    dated after ``now`` (published with WITH_FUTURE_DATES, not candidates until then)."""
     hasher = hashlib.sha1(code_key().encode())
     hasher.update(repr(sorted((k, settings[k]) for k in DEFAULTS)).encode())
+    later = [i for i, a in enumerate(articles) if to_vietnam_time(a.date) > now]
+    hasher.update(repr(later).encode())
     for index, article in enumerate(articles):
         tags = ",".join(sorted(str(tag) for tag in getattr(article, "tags", None) or ()))
         fields = (
