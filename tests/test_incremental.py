@@ -8,6 +8,7 @@ import random
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -148,6 +149,42 @@ def test_stable_repr_and_digest_are_deterministic():
     assert "object at" not in stable_repr(Thing())
     assert digest(Thing()) == digest(Thing())
     assert digest("a", "bc") != digest("ab", "c")
+
+
+def settings_function(body):
+    """A function ``ten_don_vi`` as a settings file defines it (module "pelicanconf")."""
+    namespace = {"__name__": "pelicanconf"}
+    exec(f"def ten_don_vi(value):\n    return {body}\n", namespace)
+    return namespace["ten_don_vi"]
+
+
+def test_stable_repr_of_a_function_holds_its_code():
+    first = settings_function('value.upper()')
+    same = settings_function('value.upper()')
+    other = settings_function('value.lower()')
+    assert first.__qualname__ == other.__qualname__ and first.__module__ == other.__module__
+    assert stable_repr(first) == stable_repr(same)
+    assert stable_repr(first) != stable_repr(other)
+    assert stable_repr(settings_function('"Gia Lộc"')) != stable_repr(
+        settings_function('"Gia Lộc "'))  # a constant
+    assert stable_repr(settings_function("[x for x in value]")) != stable_repr(
+        settings_function("[x + x for x in value]"))  # nested code
+
+
+def test_stable_repr_of_a_function_is_the_same_in_every_process(tmp_path):
+    (tmp_path / "cauhinh.py").write_text(
+        "def loc(value, suffix='!'):\n    return [v.strip() + suffix for v in value]\n",
+        encoding="utf-8",
+    )
+    script = ("import sys; sys.path[:0] = [sys.argv[1], sys.argv[2]]\n"
+              "from plugins.incremental.fingerprint import stable_repr\n"
+              "import cauhinh; print(stable_repr(cauhinh.loc))\n")  # fmt: skip
+    runs = {
+        subprocess.run([sys.executable, "-c", script, str(ROOT), str(tmp_path)],
+                       capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    }  # fmt: skip
+    assert len(runs) == 1 and "cauhinh.loc" in runs.pop()
 
 
 def test_manifest_entry_is_trusted_only_while_the_file_is_intact(tmp_path):
@@ -932,6 +969,22 @@ def test_a_future_article_published_with_future_dates_joins_related_lists_when_d
                    .total_seconds()) + 0.5)  # fmt: skip
     site = assert_same_as_cold(tmp_path, "due", content, theme, **settings)
     assert listing(site) != []
+
+
+def test_an_edit_of_a_settings_function_is_built(tmp_path, project):
+    """A Jinja filter defined in the settings file: editing its body changes the pages that
+    use it (the settings digest held only its name)."""
+    content, theme = project
+    footer = theme / "templates" / "partials" / "footer.html"
+    edit(footer, footer.read_text(encoding="utf-8").replace(
+        "</footer>", "<p>{{ SITENAME|ten_don_vi }}</p></footer>"))  # fmt: skip
+    filters = {"JINJA_FILTERS": {"ten_don_vi": settings_function('value.upper()')}}
+    site = assert_same_as_cold(tmp_path, "first", content, theme, **filters)
+    shown = f"<p>{site.settings['SITENAME'].upper()}</p>"
+    assert shown in (site.output / "index.html").read_text(encoding="utf-8")
+    filters = {"JINJA_FILTERS": {"ten_don_vi": settings_function('"Đã sửa: " + value')}}
+    site = assert_same_as_cold(tmp_path, "function edited", content, theme, **filters)
+    assert "<p>Đã sửa: " in (site.output / "index.html").read_text(encoding="utf-8")
 
 
 def test_an_edit_in_theme_templates_overrides_is_built(tmp_path, project):

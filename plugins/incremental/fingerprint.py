@@ -10,6 +10,7 @@ import hashlib
 import os
 import stat
 import sys
+import types
 
 PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -42,6 +43,12 @@ def stable_repr(value, _depth=0):
         return "{" + ", ".join(sorted(stable_repr(v, _depth + 1) for v in value)) + "}"
     kind = type(value)
     name = f"{kind.__module__}.{kind.__qualname__}"
+    if isinstance(value, types.FunctionType):
+        # A function of the settings file (a Jinja filter…): its code counts, not only its
+        # name, or an edit of its body would keep every page as it was.
+        defaults = stable_repr((value.__defaults__, value.__kwdefaults__), _depth + 1)
+        return (f"<{value.__module__}.{value.__qualname__} {_code_digest(value.__code__)} "
+                f"{defaults}>")  # fmt: skip
     if callable(value) and hasattr(value, "__qualname__"):
         return f"<{getattr(value, '__module__', '?')}.{value.__qualname__}>"
     attributes = getattr(value, "__dict__", None)
@@ -49,6 +56,19 @@ def stable_repr(value, _depth=0):
         public = {k: v for k, v in attributes.items() if not k.startswith("_")}
         return f"<{name} {stable_repr(public, _depth + 1)}>"
     return f"<{name}>"
+
+
+def _code_digest(code):
+    """Digest of a code object's instructions, names and constants (nested code too):
+    the same in every process for the same source and Python."""
+    hasher = hashlib.sha1(code.co_code)
+    hasher.update(repr((code.co_names, code.co_varnames, code.co_freevars)).encode())
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            hasher.update(_code_digest(constant).encode())
+        else:
+            hasher.update(stable_repr(constant).encode("utf-8", "surrogatepass"))
+    return hasher.hexdigest()[:16]
 
 
 def digest(*parts):
