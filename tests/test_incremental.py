@@ -1257,6 +1257,7 @@ class StaffEdits:
         self.articles = content / "articles" / "2023"
         self.images = content / "images" / "2023"
         self.page = content / "pages" / "gioi-thieu.md"
+        self.robots = content / "extra" / "robots.txt"
         self.sources = sources  # photos of each kind, by suffix
         self.meta = {f"bai-{n}.md": {"n": n, "extra": ""} for n in range(24)}
         self.added = 100
@@ -1412,6 +1413,13 @@ class StaffEdits:
                              encoding="utf-8")  # fmt: skip
         return "page"
 
+    def robots_txt(self):
+        """The one template in the content folder (TEMPLATE_PAGES)."""
+        lines = self.robots.read_text(encoding="utf-8").splitlines()
+        lines.insert(2, f"Disallow: /{self.rng.randint(1000, 9999)}/")
+        self.robots.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return "robots.txt"
+
     def theme_file(self):
         relative, one, other = self.rng.choice(THEME_EDITS)
         path = self.theme / relative
@@ -1445,7 +1453,7 @@ class StaffEdits:
                     self.title, self.category, self.tags, self.add, self.delete, self.rename,
                     self.date, self.same_date, self.link, self.related, self.summary,
                     self.status, self.modified, self.photo, self.replace_photo, self.page_text,
-                    self.theme_file, self.setting,
+                    self.robots_txt, self.theme_file, self.setting,
                 ]  # fmt: skip
                 self.rng.shuffle(self.deck)
             done.append(self.deck.pop()())
@@ -1455,9 +1463,10 @@ class StaffEdits:
 def test_random_rounds_of_everyday_edits_equal_a_cold_build(tmp_path, project, monkeypatch):
     """Rounds of two edits dealt from everything staff do (body, title, category,
     tags, date, a date shared with another article, add, delete, rename, {filename} links,
-    Related, Summary, Status, Modified, photos added and replaced, the about page) and the
-    webmaster's theme and setting edits: after every round the incremental output equals a
-    cold build of the same tree. Eleven rounds deal every kind at least once. The seed is
+    Related, Summary, Status, Modified, photos added and replaced, the about page,
+    robots.txt) and the webmaster's theme and setting edits: after every round the
+    incremental output equals a cold build of the same tree. Eleven rounds deal every kind
+    at least once. The seed is
     fixed: a failure comes back on the next run. The related lists are computed in the
     background, as at archive scale (the other tests compute them in the build's process)."""
     from plugins.related_posts import related_posts
