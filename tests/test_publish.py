@@ -219,6 +219,38 @@ def test_the_sample_site_publishes_reproducibly(tmp_path):
     assert contents(first) == contents(second)
 
 
+def test_publishing_after_each_edit_equals_a_cold_publish(published, tmp_path):
+    """Each publish builds in the standby folder, which holds the site as it was two
+    publishes ago (the build before the last): after every edit the live site equals a cold
+    publish of the same tree into an empty folder with an empty cache."""
+    content, output, cache = published
+    folder = content / "articles" / "2024"
+    edits = [
+        lambda: (folder / "bai-1.md").write_text(ARTICLE.format(
+            title="Hội nghị giao ban số 1", date="2024-03-02 08:00", body="Nội dung mới."),
+            encoding="utf-8"),
+        lambda: (folder / "bai-moi.md").write_text(ARTICLE.format(
+            title="Bài mới đăng", date="2024-04-01 09:00", body=BODY), encoding="utf-8"),
+        lambda: (folder / "bai-2.md").unlink(),
+        lambda: (folder / "bai-3.md").write_text(ARTICLE.format(
+            title="Hội nghị giao ban số 3", date="2024-03-04 08:00", body=BODY)
+            .replace("Author:", "Status: draft\nAuthor:"), encoding="utf-8"),
+        lambda: (content / "extra" / "robots.txt").write_text(
+            (content / "extra" / "robots.txt").read_text(encoding="utf-8")
+            + "Disallow: /tam/\n", encoding="utf-8"),
+        lambda: None,  # nothing changed: the standby folder is two builds behind
+    ]  # fmt: skip
+    for number, change in enumerate(edits):
+        change()
+        result = run_publish(content, output, cache)
+        assert result.returncode == 0, result.stderr
+        cold = tmp_path / f"cold-{number}"
+        assert run_publish(content, cold, tmp_path / f"cold-cache-{number}").returncode == 0
+        assert contents(output) == contents(cold), number
+    assert "Disallow: /tam/" in (output / "robots.txt").read_text(encoding="utf-8")
+    assert not (output / "2024/03/hoi-nghi-giao-ban-so-2.html").exists()
+
+
 def test_exchange_swaps_two_folders(tmp_path):
     old, new = tmp_path / "old", tmp_path / "new"
     old.mkdir(), new.mkdir()
