@@ -242,31 +242,35 @@ def tree_stamp(folder, signatures=False):
     return hashlib.sha1("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _outside(base, names, roots):
+    """``roots`` plus each of ``names`` joined to ``base`` (as Pelican joins them) that lies
+    outside ``base`` and is not there yet: absolute, normalised paths."""
+    for name in names or ():
+        full = os.path.normpath(os.path.join(base, name))
+        if os.path.commonpath([full, base]) != base and full not in roots:
+            roots.append(full)
+    return roots
+
+
 def source_roots(settings):
     """PATH, then the entries of ARTICLE_PATHS, PAGE_PATHS and STATIC_PATHS and the
     templates of TEMPLATE_PAGES that lie outside it: Pelican joins them to PATH and reads
-    what they name, so "../x" is beside the content folder (absolute paths, normalised,
-    each once)."""
+    what they name, so "../x" is beside the content folder."""
     path = os.path.abspath(settings["PATH"])
     roots = [path]
     for key in ("ARTICLE_PATHS", "PAGE_PATHS", "STATIC_PATHS", "TEMPLATE_PAGES"):
-        for name in settings.get(key) or ():
-            full = os.path.normpath(os.path.join(path, name))
-            if os.path.commonpath([full, path]) != path and full not in roots:
-                roots.append(full)
+        _outside(path, settings.get(key), roots)
     return roots
 
 
 def sources_stamp(settings):
     """``tree_stamp`` (with signatures) of every source root (``source_roots``); a root
     that is a file counts by its ``file_signature``."""
-    stamps = []
+    parts = []
     for root in source_roots(settings):
-        if os.path.isdir(root):
-            stamps.append((root, tree_stamp(root, signatures=True)))
-        else:
-            stamps.append((root, file_signature(root)))
-    return digest(*(f"{root}\0{stamp}" for root, stamp in stamps))
+        stamp = tree_stamp(root, signatures=True) if os.path.isdir(root) else file_signature(root)
+        parts.append(f"{root}\0{stamp}")
+    return digest(*parts)
 
 
 def theme_roots(settings):
@@ -274,9 +278,5 @@ def theme_roots(settings):
     THEME_TEMPLATES_OVERRIDES, and the entries of THEME_STATIC_PATHS outside THEME (Pelican
     joins them to THEME and copies what they name)."""
     theme = os.path.abspath(settings["THEME"])
-    roots = [theme, *(os.path.abspath(f) for f in settings.get("THEME_TEMPLATES_OVERRIDES") or ())]
-    for name in settings.get("THEME_STATIC_PATHS") or ():
-        full = os.path.normpath(os.path.join(theme, name))
-        if os.path.commonpath([full, theme]) != theme and full not in roots:
-            roots.append(full)
-    return roots
+    overrides = [os.path.abspath(f) for f in settings.get("THEME_TEMPLATES_OVERRIDES") or ()]
+    return _outside(theme, settings.get("THEME_STATIC_PATHS"), [theme, *overrides])

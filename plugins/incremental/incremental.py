@@ -202,7 +202,10 @@ class Build:
         self._wrappers = {}
         self._briefs = {}
         self._everything = None
-        self._template_pages = None  # kind → TEMPLATE_PAGES source (template_page_source)
+        # kind of page (the template's name less ".html") → TEMPLATE_PAGES source
+        self._template_pages = {
+            source.rsplit(".html", 1)[0]: source for source in settings.get("TEMPLATE_PAGES") or {}
+        }
         self._inputs = None
         self.context = None
         self.generators = []
@@ -393,11 +396,6 @@ class Build:
         """For a page of TEMPLATE_PAGES (robots.txt), its template's path and bytes: the
         template lives in the content folder, not in the theme of ``site_key``. None for
         other pages."""
-        if self._template_pages is None:
-            self._template_pages = {
-                source.rsplit(".html", 1)[0]: source
-                for source in self.settings.get("TEMPLATE_PAGES") or {}
-            }  # fmt: skip
         source = self._template_pages.get(kind)
         if source is None:
             return None
