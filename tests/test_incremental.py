@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from bs4 import BeautifulSoup
@@ -20,6 +19,7 @@ from bs4 import BeautifulSoup
 from plugins.incremental.fingerprint import digest, stable_repr
 from plugins.incremental.readers import start_worker_pool, worker_pool
 from plugins.incremental.state import BuildState
+from plugins.vn_text import now_in_vietnam
 from tests.conftest import ROOT, build_site, file_digests, make_content, run_tool
 
 CATEGORIES = ["Xây dựng Đảng", "Kinh tế - Xã hội", "Văn hóa - Xã hội"]
@@ -946,7 +946,7 @@ def test_a_future_article_published_with_future_dates_joins_related_lists_when_d
     now). When the date comes, a build with no file changed must put it in the lists, as a
     cold build would: not "nothing changed", and not the related lists of the last build."""
     content, theme = project
-    due = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None) + timedelta(seconds=4)
+    due = now_in_vietnam().replace(tzinfo=None) + timedelta(seconds=4)
     body = "Trạm bơm tiêu úng Gia Xuyên nâng công suất máy bơm chống ngập mùa mưa bão. " * 3
     edit(content / "articles" / "2023" / "tram-bom.md",
          article(90, title="Trạm bơm Gia Xuyên", body=body, day=40))  # fmt: skip
@@ -965,8 +965,7 @@ def test_a_future_article_published_with_future_dates_joins_related_lists_when_d
 
     site = build(tmp_path, "incremental", content, theme, **settings)
     assert listing(site) == []  # not yet in any list
-    time.sleep(max(0.0, (due - datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None))
-                   .total_seconds()) + 0.5)  # fmt: skip
+    time.sleep(max(0.0, (due - now_in_vietnam().replace(tzinfo=None)).total_seconds()) + 0.5)
     site = assert_same_as_cold(tmp_path, "due", content, theme, **settings)
     assert listing(site) != []
 
