@@ -190,17 +190,31 @@ def test_unreadable_or_old_cache_is_ignored(tmp_path, content):
 # --- Scores ---------------------------------------------------------------------------------
 
 
-def test_top_k_per_row_matches_a_plain_sort():
+@pytest.mark.parametrize(
+    "k, longest, levels, cells",
+    [
+        (5, 60, 8, 500),  # many ties, several blocks
+        (5, 60, 10**9, 500),  # distinct values
+        (21, 2000, 10**9, 4_000_000),  # the candidate search's shape: rows of hundreds
+        (21, 2000, 3, 4_000_000),  # rows of hundreds, nearly all tied
+        (40, 41, 10**9, 4_000_000),  # rows just longer than k
+        (3, 3, 8, 500),  # no row longer than k
+    ],
+)
+def test_top_k_per_row_matches_a_plain_sort(k, longest, levels, cells):
     rng = np.random.default_rng(3)
-    lengths = rng.integers(0, 60, 200)
+    lengths = rng.integers(0, longest + 1, 200)
+    lengths[:5] = [0, 1, k, k + 1, longest]
     starts = np.concatenate([[0], np.cumsum(lengths)])
-    values = rng.integers(0, 8, starts[-1]).astype(float)  # many ties
+    values = rng.integers(0, levels, starts[-1]).astype(float)
+    values[-(starts[-1] // 3) :] *= 0.001  # rows of small values, sorted rows too
+    values[starts[4] : starts[5]].sort()
     tiebreak = rng.permutation(starts[-1])
-    chosen = scoring._top_k_per_row(starts, values, lambda idx: tiebreak[idx], 5, cells=500)
+    chosen = scoring._top_k_per_row(starts, values, lambda idx: tiebreak[idx], k, cells=cells)
     chosen = set(chosen.tolist())
     for row in range(len(lengths)):
         entries = range(starts[row], starts[row + 1])
-        expected = sorted(entries, key=lambda e: (-values[e], tiebreak[e]))[:5]
+        expected = sorted(entries, key=lambda e: (-values[e], tiebreak[e]))[:k]
         assert {e for e in entries if e in chosen} == set(expected)
 
 
