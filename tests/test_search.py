@@ -9,6 +9,7 @@ import gzip
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 import unicodedata
@@ -283,6 +284,36 @@ def test_search_settings_defaults_and_overrides():
     assert settings["SEARCH_TIMEOUT"] == 600
     assert settings["CACHE_PATH"] == "/c"
     assert "X" not in settings
+
+
+@pytest.mark.parametrize(
+    "setting, needed, free, expected",
+    [
+        (None, 10, 40, ["ram", "state"]),  # room for RAM_ROOM times the pages: RAM first
+        (None, 10, 39, ["state"]),  # too little room
+        (None, 10, 0, ["state"]),  # no RAM folder, or not writable
+        ("", 10, 10**9, ["state"]),  # "": the cache, whatever the room
+        ("/w", 10, 10**9, ["/w"]),  # a folder of one's own, only
+    ],
+)
+def test_work_roots(setting, needed, free, expected):
+    assert search.RAM_ROOM == 4
+    roots = search.work_roots(setting, Path("state"), needed, free)
+    names = {Path(search.RAM_FOLDER): "ram", Path("state"): "state"}
+    assert [names.get(root, str(root)) for root in roots] == expected
+
+
+def test_leftover_work_folders_of_ended_builds_are_removed(tmp_path):
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead, alive = int(ended.stdout), os.getppid()
+    names = [f"{search.WORK_PREFIX}{dead}-2024-abc", f"{search.WORK_PREFIX}{alive}-2024-abc",
+             f"{search.WORK_PREFIX}{os.getpid()}-2023-abc", "pagefind-work-x", "other"]  # fmt: skip
+    for name in names:
+        (tmp_path / name).mkdir()
+    search.remove_leftovers(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])
+    search.remove_leftovers(tmp_path / "missing")  # nothing to do, no error
 
 
 def test_pagefind_failure_is_a_clear_error(tmp_path):
@@ -682,6 +713,69 @@ def test_gone_shards_leftovers_and_an_older_layout_are_removed(tmp_path):
     assert sorted(p.name for p in stamps.iterdir()) == [
         "2024-03.json", "2024.json", "trang.json"
     ]  # fmt: skip
+
+
+def test_the_same_index_whichever_the_work_folder(tmp_path):
+    """The default work folder (in RAM when there is one: the new bundles are copied into
+    the output), the cache (renamed into place) and a folder of one's own give the same
+    bundles, and no work folder is left behind."""
+    content = small_site(tmp_path)
+    own = tmp_path / "work"
+    built = {
+        "default": build_site(tmp_path / "default", content=content),
+        "cache": build_site(tmp_path / "cache", content=content, SEARCH_WORK_PATH=""),
+        "own": build_site(tmp_path / "own", content=content, SEARCH_WORK_PATH=str(own)),
+    }
+    bundles = {name: tree(site.path("pagefind")) for name, site in built.items()}
+    assert bundles["default"] == bundles["cache"] == bundles["own"]
+    assert list(own.iterdir()) == []
+    state = search.state_folder(built["cache"].output, built["cache"].settings)
+    assert not [p for p in state.iterdir() if p.name.startswith(search.WORK_PREFIX)]
+    if os.path.isdir(search.RAM_FOLDER):
+        mine = f"{search.WORK_PREFIX}{os.getpid()}-"
+        assert not [n for n in os.listdir(search.RAM_FOLDER) if n.startswith(mine)]
+
+
+def test_a_shard_that_fails_in_ram_is_indexed_again_on_disk(tmp_path, monkeypatch):
+    """RAM filling up while a shard is prepared: the shard is done again in the cache, and
+    the index is the one a build on disk makes."""
+    ram = tmp_path / "ram"
+    ram.mkdir()
+    monkeypatch.setattr(search, "RAM_FOLDER", str(ram))
+    monkeypatch.setattr(search, "ram_free", lambda: 10**12)
+    write_prepared = search.write_prepared
+    tried = []
+
+    def full_ram(folder, output, pages):
+        tried.append(Path(folder).is_relative_to(ram))
+        if tried[-1]:
+            raise OSError(28, "No space left on device")
+        write_prepared(folder, output, pages)
+
+    monkeypatch.setattr(search, "write_prepared", full_ram)
+    content = small_site(tmp_path)
+    built = build_site(tmp_path / "out", content=content, SEARCH_WORKERS=1)
+    assert tried == [True, False] * 4  # each of the 4 shards: RAM, then disk
+    assert list(ram.iterdir()) == []
+    monkeypatch.setattr(search, "write_prepared", write_prepared)
+    on_disk = build_site(tmp_path / "disk", content=content, SEARCH_WORK_PATH="")
+    assert tree(built.path("pagefind")) == tree(on_disk.path("pagefind"))
+
+
+def test_a_pagefind_out_of_time_is_not_run_again_elsewhere(tmp_path, monkeypatch):
+    calls = []
+
+    def out_of_time(site, bundle, language, timeout=None, shard=""):
+        calls.append(shard)
+        raise search.SearchTimeout(f"search: '{shard}' timed out on purpose")
+
+    monkeypatch.setattr(search, "ram_free", lambda: 10**12)
+    monkeypatch.setattr(search, "run_pagefind", out_of_time)
+    with pytest.raises(search.SearchTimeout, match="on purpose"):
+        build_site(tmp_path / "out", content=small_site(tmp_path), SEARCH_WORKERS=1)
+    # Each shard tried once (the one worker may have taken the next shard before the build
+    # stopped the pool: see test_a_failing_shard_stops_the_shards_not_started).
+    assert 1 <= len(calls) <= 2 and len(set(calls)) == len(calls), calls
 
 
 def test_no_marked_page_no_index(tmp_path):
