@@ -142,6 +142,9 @@ UNUSED_FILES = frozenset({
 # costs 0.5–0.8 ms, so a year of 650 pages took 0.5 s to prepare and Pagefind 0.4 s more
 # than in RAM, where it costs next to nothing (docs/BENCHMARKS.md). The RAM folder is used
 # when it has RAM_ROOM times the shard's pages free (room for shards indexed at once).
+# Pagefind numbers the pages in the order the file system lists them (ext4: by a hash of the
+# names, seeded per file system; tmpfs: by creation, which follows the sorted pages), so a
+# shard made on disk holds the same pages and words as one made in RAM, in another order.
 RAM_FOLDER = "/dev/shm"
 RAM_ROOM = 4
 WORK_PREFIX = "pagefind-work-"  # then the build's process id: leftovers are recognised
