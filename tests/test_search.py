@@ -220,6 +220,28 @@ def test_group_shards_splits_the_newest_month_off_its_year():
     assert search.shard_order(shards) == ["2024-12", "2024", "2023", "trang"]
 
 
+@pytest.mark.parametrize(
+    "pattern", [r"(\d{4})/", r"(\d{3})\d/", r"(201)\d/|(\d{4})/", r"(\d{4})/(\d{2})/", None]
+)
+def test_group_shards_puts_each_page_in_its_shard_of(pattern):
+    paths = ["2009/01/a.html", "2013/05/b.html", "2013/06/c.html", "2024/03/d.html",
+             "gioi-thieu.html", "lien-he.html", "2024/x.html"]  # fmt: skip
+    settings = search.search_settings(
+        {"SEARCH_SHARD_PATTERN": pattern, "SEARCH_SHARD_NEWEST": None}
+    )
+    shards = search.group_shards([(path, "") for path in reversed(paths)], settings)
+    expected = {}
+    for path in sorted(paths):
+        expected.setdefault(search.shard_of(path, pattern, "trang"), []).append((path, ""))
+    assert shards == expected
+
+
+def test_group_shards_refuses_a_name_that_cannot_name_a_folder():
+    settings = search.search_settings({"SEARCH_SHARD_PATTERN": r"(\d{4})(\.x)/"})
+    with pytest.raises(search.SearchError, match="SEARCH_SHARD_PATTERN"):
+        search.group_shards([("2024.x/a.html", "")], settings)
+
+
 def test_fingerprint_follows_paths_digests_language_and_code(monkeypatch):
     settings = search.search_settings({})
     pages = [("a.html", "d1"), ("b.html", "d2")]
