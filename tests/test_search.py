@@ -738,9 +738,10 @@ def test_gone_shards_leftovers_and_an_older_layout_are_removed(tmp_path):
 
 
 def test_the_same_index_whichever_the_work_folder(tmp_path):
-    """The default work folder (in RAM when there is one: the new bundles are copied into
-    the output), the cache (renamed into place) and a folder of one's own give the same
-    bundles, and no work folder is left behind."""
+    """The default work folder (in RAM when there is one), the cache and a folder of one's
+    own give the same bundles, first built and then updated after an edit (the new bundle
+    made in the work folder, its changed files copied), and no work folder is left. (Shards
+    of one or two pages: the order a file system lists them in cannot change the bundle.)"""
     content = small_site(tmp_path)
     own = tmp_path / "work"
     built = {
@@ -750,6 +751,13 @@ def test_the_same_index_whichever_the_work_folder(tmp_path):
     }
     bundles = {name: tree(site.path("pagefind")) for name, site in built.items()}
     assert bundles["default"] == bundles["cache"] == bundles["own"]
+    edit_article(content, "Nội dung đã sửa: đường giao thông nông thôn.")
+    options = {"default": {}, "cache": {"SEARCH_WORK_PATH": ""},
+               "own": {"SEARCH_WORK_PATH": str(own)}}  # fmt: skip
+    for name, site in built.items():
+        build_site(site.output, content=content, **options[name])
+    edited = {name: tree(site.path("pagefind")) for name, site in built.items()}
+    assert edited["default"] == edited["cache"] == edited["own"] != bundles["default"]
     assert list(own.iterdir()) == []
     state = search.state_folder(built["cache"].output, built["cache"].settings)
     assert not [p for p in state.iterdir() if p.name.startswith(search.WORK_PREFIX)]

@@ -11,9 +11,9 @@ indexed in its ``vn_text.decompose_d`` form (NFC, đ written as d + U+0335), whi
 folds to "dang" like any other letter, while the original spelling stays in the index for
 exact-diacritic matching and in the excerpts (theme/static/js/site-search.js turns d + U+0335
 back into đ). The pages themselves are not changed: Pagefind reads prepared copies in a
-temporary work folder, and writes the shard's new bundle there too; only the files whose
-bytes changed are then copied into the output. The work folder is in RAM (``/dev/shm``)
-when it has room, since a shard means hundreds of new files (see ``work_roots``).
+temporary work folder, and writes an existing shard's new bundle there too; only the files
+whose bytes changed are then copied into the output. The work folder is in RAM
+(``/dev/shm``) when it has room, since a shard means hundreds of new files (``work_roots``).
 
 Shards. Pagefind cannot update an index, only build a new one. The indexed pages are
 therefore split into shards that rarely change together (``shard_of``): articles by the
@@ -550,26 +550,31 @@ def index_shard(output, pages, bundle, settings, state):
 
 
 def index_shard_in(root, output, pages, bundle, settings):
-    """``index_shard`` with its work folder in ``root``: the prepared pages, and Pagefind's
-    new bundle, which becomes ``bundle`` (renamed if new and on the same file system, else
-    copied file by file, only the changed ones)."""
+    """``index_shard`` with its work folder in ``root``, where the prepared pages go.
+    Pagefind's new bundle goes there too when the shard exists: then only its changed files
+    are copied into ``bundle``. A new shard is written next to ``bundle`` (a dot-folder, never
+    a shard name), then renamed into place: every file is new anyway."""
     os.makedirs(root, exist_ok=True)
     prefix = f"{WORK_PREFIX}{os.getpid()}-{bundle.name}-"
+    update = bundle.exists()
     with tempfile.TemporaryDirectory(prefix=prefix, dir=root) as work:
-        site, new = Path(work) / "site", Path(work) / "bundle"
-        site.mkdir()
-        write_prepared(site, output, pages)
-        log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
-                           timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
-        for name in UNUSED_FILES:
-            (new / name).unlink(missing_ok=True)
-        if not bundle.exists():
-            try:
+        site = Path(work) / "site"
+        beside = bundle.with_name(f".{bundle.name}.new-{os.getpid()}")
+        new = Path(work) / "bundle" if update else beside
+        try:
+            site.mkdir()
+            write_prepared(site, output, pages)
+            log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
+                               timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
+            for name in UNUSED_FILES:
+                (new / name).unlink(missing_ok=True)
+            if update:
+                replace_folder(new, bundle)
+            else:
                 new.rename(bundle)
-                return log
-            except OSError:  # another file system: copied below
-                pass
-        replace_folder(new, bundle)
+        finally:
+            if not update:
+                shutil.rmtree(new, ignore_errors=True)
     return log
 
 
