@@ -151,6 +151,36 @@ def test_stable_repr_and_digest_are_deterministic():
     assert digest("a", "bc") != digest("ab", "c")
 
 
+def test_content_hash_is_memoised_while_the_body_is_the_same_and_kept_in_the_snapshot(tmp_path):
+    from pelican.contents import Article
+    from pelican.settings import DEFAULT_CONFIG
+
+    from plugins.incremental.fingerprint import CONTENT_HASH, content_hash
+    from plugins.incremental.readers import ObjectSnapshot
+
+    settings = dict(DEFAULT_CONFIG, PATH=str(tmp_path), TIMEZONE="Asia/Ho_Chi_Minh")
+    body = "<p>Đảng bộ huyện Gia Lộc</p>"
+    item = Article(body, metadata={"title": "Hội nghị", "date": datetime(2024, 3, 1)},
+                   settings=settings, source_path=str(tmp_path / "a.md"))  # fmt: skip
+    expected = hashlib.sha1(body.encode()).digest()
+    assert content_hash(item) == expected and item.__dict__[CONTENT_HASH][0] is item._content
+    item._content = "<p>Nội dung đã sửa</p>"  # a plugin rewrites the body: hashed again
+    assert content_hash(item) == hashlib.sha1("<p>Nội dung đã sửa</p>".encode()).digest()
+    item._content = None
+    assert content_hash(item) == hashlib.sha1(b"").digest()
+    item._content = body
+
+    snapshot = ObjectSnapshot(str(tmp_path), "key")
+    assert snapshot.keep(str(tmp_path / "a.md"), "file-key", str(tmp_path), item)
+    snapshot.save()
+    restored = ObjectSnapshot(str(tmp_path), "key").restore(
+        str(tmp_path / "a.md"), "file-key", Article, str(tmp_path), settings, {}
+    )
+    memo = restored.__dict__[CONTENT_HASH]
+    assert memo == (body, expected) and memo[0] is restored._content  # not hashed again
+    assert content_hash(restored) == expected
+
+
 def settings_function(body):
     """A function ``ten_don_vi`` as a settings file defines it (module "pelicanconf")."""
     namespace = {"__name__": "pelicanconf"}

@@ -222,6 +222,26 @@ def file_digest(data):
     return hashlib.sha1(data).hexdigest()
 
 
+# The attribute of an article or page that memoises ``content_hash``.
+CONTENT_HASH = "_content_sha1"
+
+
+def content_hash(item):
+    """SHA-1 (20 bytes) of ``item._content`` in UTF-8, memoised on the item for as long as its
+    ``_content`` is the same string. The object snapshot keeps the memo (``ObjectSnapshot.
+    keep``), so a build hashes only the contents it read or a plugin replaced: 10,000
+    articles' bodies are about 45 MB to encode and hash (0.1 s), and the related lists' key
+    and the pages' fingerprints both need them."""
+    state = item.__dict__
+    content = state.get("_content") or ""
+    memo = state.get(CONTENT_HASH)
+    if memo is not None and memo[0] is content:
+        return memo[1]
+    value = hashlib.sha1(content.encode("utf-8", "surrogatepass")).digest()
+    state[CONTENT_HASH] = (content, value)
+    return value
+
+
 def tree_stamp(folder, signatures=False):
     """Digest of the paths, sizes and mtimes of every file under ``folder`` (no reading):
     changes whenever a file is added, removed or written, linked folders included

@@ -54,6 +54,7 @@ from plugins.incremental import readers
 from plugins.incremental.collector import BuildCollector
 from plugins.incremental.fingerprint import (
     build_key,
+    content_hash,
     digest,
     file_digest,
     output_key,
@@ -301,8 +302,10 @@ class Build:
             text = f"{self.content_digest(item, related=False)}\x1f{briefs}"
         else:
             raw = getattr(item, "_content", "") or ""
-            # Links to other contents ({filename}…) resolve to their current URLs.
-            shown = item.content if ("{" in raw or "|" in raw) else raw
+            # Links to other contents ({filename}…) resolve to their current URLs: the text
+            # shown, else the body's hash (memoised, see content_hash).
+            linked = "{" in raw or "|" in raw
+            shown = f"t{item.content}" if linked else f"h{content_hash(item).hex()}"
             category = getattr(item, "category", None)
             text = "\x1f".join([
                 type(item).__name__,

@@ -46,7 +46,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from pelican import signals
 
-from plugins.incremental.fingerprint import code_key, module_digest
+from plugins.incremental.fingerprint import code_key, content_hash, module_digest
 from plugins.incremental.readers import start_worker_pool, worker_count, worker_died
 from plugins.incremental.state import write_atomically
 from plugins.vn_text import nfc, now_in_vietnam, to_vietnam_time
@@ -150,10 +150,11 @@ def article_record(article, published, known_key=None):
 
 
 def source_key(article):
-    """Digest of what ``article_text`` reads: the title and the HTML body."""
+    """Digest of what ``article_text`` reads: the title and the HTML body (by its
+    ``content_hash``, memoised on the article and kept with it between builds)."""
     hasher = hashlib.sha1(article.title.encode("utf-8", "surrogatepass"))
     hasher.update(b"\x00")
-    hasher.update((article._content or "").encode("utf-8", "surrogatepass"))
+    hasher.update(content_hash(article))
     return hasher.digest()
 
 
