@@ -792,6 +792,18 @@ def test_a_shard_that_fails_in_ram_is_indexed_again_on_disk(tmp_path, monkeypatc
     assert tree(built.path("pagefind")) == tree(on_disk.path("pagefind"))
 
 
+def test_a_new_shard_ignores_what_a_killed_build_of_the_same_pid_left(tmp_path):
+    """A new shard is written to <bundle dir>/.<shard>.new-<pid> and renamed: a folder of that
+    name left by a killed build whose process id came round again must not be renamed with
+    it."""
+    stray = tmp_path / "out" / "pagefind" / f".2024.new-{os.getpid()}" / "stray.pf_fragment"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"old")
+    built = build_site(tmp_path / "out", content=small_site(tmp_path))
+    assert "stray.pf_fragment" not in tree(built.path("pagefind/2024"))
+    assert not stray.parent.exists()
+
+
 def test_a_pagefind_out_of_time_is_not_run_again_elsewhere(tmp_path, monkeypatch):
     calls = []
 

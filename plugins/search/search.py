@@ -140,9 +140,10 @@ UNUSED_FILES = frozenset({
 
 # A shard's work folder: Pagefind reads a prepared copy of each of its pages and writes a
 # new bundle, hundreds of new files. On this project's test machine (ext4) creating a file
-# costs 0.5–0.8 ms, so a year of 650 pages took 0.5 s to prepare and Pagefind 0.4 s more
-# than in RAM, where it costs next to nothing (docs/BENCHMARKS.md). The RAM folder is used
-# when it has RAM_ROOM times the shard's pages free (room for shards indexed at once).
+# costs up to 0.5–0.8 ms, so a year of 647 pages took 0.3–0.7 s longer to prepare and
+# Pagefind 0.5 s longer than in RAM, where it costs next to nothing (docs/BENCHMARKS.md).
+# The RAM folder is used when it has RAM_ROOM times the shard's pages free (room for the
+# shards indexed at once).
 # Pagefind numbers the pages in the order the file system lists them (ext4: by a hash of the
 # names, seeded per file system; tmpfs: by creation, which follows the sorted pages), so a
 # shard made on disk holds the same pages and words as one made in RAM, in another order.
@@ -311,7 +312,7 @@ def group_shards(pages, settings):
     newest = {}
     if pattern:  # no pattern: one index, whatever the newest month
         newest = newest_shard([relative for relative, _ in pages], settings["SEARCH_SHARD_NEWEST"])
-    # shard_of for each page, its name checked once per shard (10,000 pages: 12 ms, not 30)
+    # shard_of for each page, its name checked once per shard (10,000 pages: 17 ms, not 30)
     match = re.compile(pattern).match if pattern else None
     named = {}  # the groups matched (None: no match) → the shard's checked name
     shards = {}
@@ -562,6 +563,8 @@ def index_shard_in(root, output, pages, bundle, settings):
         beside = bundle.with_name(f".{bundle.name}.new-{os.getpid()}")
         new = Path(work) / "bundle" if update else beside
         try:
+            if not update:
+                shutil.rmtree(new, ignore_errors=True)  # left by a killed build of this pid
             site.mkdir()
             write_prepared(site, output, pages)
             log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
@@ -614,7 +617,7 @@ class Stamps:
 
 def load_known(path):
     """The ``known`` map of ``pages_from_outputs`` saved by ``save_known``, or {}. Saved with
-    marshal: it is read and written at every build (10,000 pages: 3 ms, against 35 ms as
+    marshal: it is read and written at every build (10,000 pages: 5 ms, against 30 ms as
     JSON)."""
     try:
         with open(path, "rb") as handle:
