@@ -815,9 +815,9 @@ def test_a_pagefind_out_of_time_is_not_run_again_elsewhere(tmp_path, monkeypatch
     monkeypatch.setattr(search, "run_pagefind", out_of_time)
     with pytest.raises(search.SearchTimeout, match="on purpose"):
         build_site(tmp_path / "out", content=small_site(tmp_path), SEARCH_WORKERS=1)
-    # Each shard tried once (the one worker may have taken the next shard before the build
-    # stopped the pool: see test_a_failing_shard_stops_the_shards_not_started).
-    assert 1 <= len(calls) <= 2 and len(set(calls)) == len(calls), calls
+    # Each shard tried once, not again in another folder. (The stand-in fails at once, so
+    # the one worker may take other shards before the build stops the pool.)
+    assert calls and len(set(calls)) == len(calls), calls
 
 
 def test_no_marked_page_no_index(tmp_path):
