@@ -540,6 +540,41 @@ def test_lists_remembered_by_other_code_are_computed_again(tmp_path, monkeypatch
     assert len(computed) == 2
 
 
+@pytest.mark.parametrize("background", [False, True])
+def test_lists_computed_after_a_text_edit_are_remembered_for_the_next_build(
+    tmp_path, monkeypatch, background
+):
+    """When a text changed, the lists are computed without first making their key (no
+    lists can hold then); the key is made meanwhile (by the build, when a process computes
+    the lists) and saved with them, so the build after reuses them. A change of anything
+    else than the texts (a tag) still makes the key first, and computes the lists again."""
+    runs = []
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    monkeypatch.setattr(plugin, "BackgroundLists", counting(plugin.BackgroundLists, runs))
+    original = plugin.compute_lists
+    monkeypatch.setattr(plugin, "compute_lists", lambda *a: runs.append(a) or original(*a))
+
+    def build(items):
+        generator = FakeGenerator(items, tmp_path / "cache")
+        generator.settings["INCREMENTAL_WORKERS"] = 2 if background else 1
+        plugin.set_related_posts(generator)
+        return [[other.slug for other in item.related_posts] for item in items]
+
+    texts = labelled_texts()
+    build([FakeArticle(n, text) for n, text in enumerate(texts)])
+    assert len(runs) == 1
+    edited = [FakeArticle(n, text) for n, text in enumerate(texts)]
+    edited[3]._content = edited[17]._content
+    lists = build(edited)
+    assert len(runs) == 2
+    again = [FakeArticle(n, text) for n, text in enumerate(texts)]
+    again[3]._content = again[17]._content
+    assert build(again) == lists and len(runs) == 2  # remembered
+    again[5].tags = ["Nông thôn mới"]
+    build(again)
+    assert len(runs) == 3
+
+
 def test_text_keys_version_is_the_same_in_every_process():
     import subprocess
 
