@@ -544,10 +544,9 @@ def test_lists_remembered_by_other_code_are_computed_again(tmp_path, monkeypatch
 def test_lists_computed_after_a_text_edit_are_remembered_for_the_next_build(
     tmp_path, monkeypatch, background
 ):
-    """When a text changed, the lists are computed without first making their key (no
-    lists can hold then); the key is made meanwhile (by the build, when a process computes
-    the lists) and saved with them, so the build after reuses them. A change of anything
-    else than the texts (a tag) still makes the key first, and computes the lists again."""
+    """Lists computed after a text edit, in the build or in a process of their own, are
+    saved under their key, so the build after reuses them; a change of anything else than
+    the texts (a tag) computes them again."""
     runs = []
     monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
     monkeypatch.setattr(plugin, "BackgroundLists", counting(plugin.BackgroundLists, runs))

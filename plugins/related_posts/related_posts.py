@@ -67,13 +67,9 @@ DEFAULTS = {
 }
 
 CACHE_FILE = os.path.join("related_posts", "vectors.npz")
-# The lists of the last build, a digest of everything they were computed from (their key,
-# ``inputs_key``) and one of the titles and texts alone (``sources_digest``): when nothing an
-# article's list depends on changed, the lists are reused as they are. When a text changed,
-# the key (0.075 s at 10,000 articles) is not made before the lists, which cannot hold, but
-# while they are computed.
+# The lists of the last build and a digest of everything they were computed from: when
+# nothing an article's list depends on changed, the lists are reused as they are.
 RESULT_FILE = os.path.join("related_posts", "result.marshal")
-RESULT_FORMAT = 2  # (format, key, sources digest, lists)
 # The text key (terms.text_key) of each article's title and body seen by the last build, so
 # that unchanged articles are found in the vector cache without extracting their text again.
 TEXT_KEYS_FILE = os.path.join("related_posts", "text-keys.marshal")
@@ -182,23 +178,18 @@ def set_related_posts(generator):
     started = time.perf_counter()
     use_cache = settings["RELATED_POSTS_CACHE"]
     sources = [source_key(a) for a in articles]
-    texts = sources_digest(sources)
     now = now_in_vietnam()
+    key = inputs_key(articles, len(published), settings, sources, now)
     result_path = os.path.join(settings["CACHE_PATH"], RESULT_FILE)
-    last = load_result(result_path) if use_cache else None
-    key = None
-    if last is not None and last[1] == texts:
-        # No title or text changed: the last lists hold if nothing else did either. (When
-        # one did, they are computed at once, and their key while they are computed.)
-        key = inputs_key(articles, len(published), settings, sources, now)
-        if last[0] == key:
-            for article, chosen in zip(articles, last[2], strict=True):
-                article.related_posts = [articles[i] for i in chosen]
-            logger.debug("related_posts: inputs unchanged, %d lists reused", len(last[2]))
-            return
+    lists = load_result(result_path, key) if use_cache else None
+    if lists is not None:
+        for article, chosen in zip(articles, lists, strict=True):
+            article.related_posts = [articles[i] for i in chosen]
+        logger.debug("related_posts: inputs unchanged, %d lists reused", len(lists))
+        return
 
     values = setting_values(settings)  # a wrong one stops the build here, not in the process
-    job = (articles, len(published), settings, values, sources, now)
+    job = (articles, len(published), settings, values, sources, key, now)
     if len(articles) >= BACKGROUND_MINIMUM and worker_count(settings) > 1:
         global _background
         try:
@@ -208,21 +199,14 @@ def set_related_posts(generator):
         else:
             for index, article in enumerate(articles):
                 article.related_posts = PendingList(_background, index)
-            if use_cache:  # the lists' key, made here while the process computes them
-                _background.result = (result_path, key or inputs_key(
-                    articles, len(published), settings, sources, now), texts)  # fmt: skip
             return
-    outcome = compute_lists(*job)
-    if use_cache:
-        key = key or inputs_key(articles, len(published), settings, sources, now)
-        outcome = (*outcome[:1], keep_result(result_path, key, texts, *outcome[:2]))
-    use_lists(articles, outcome, started)
+    use_lists(articles, compute_lists(*job), started)
 
 
-def compute_lists(articles, published_count, settings, values, sources, now):
-    """The related lists of ``articles`` (indices), saving the text keys and the vector
-    cache; returns ``(lists, warnings)``. ``values``: the checked ``setting_values``;
-    ``now``: the time of the build (articles dated later are not candidates).
+def compute_lists(articles, published_count, settings, values, sources, key, now):
+    """The related lists of ``articles`` (indices), saving the caches; returns
+    ``(lists, warnings, texts tokenised)``. ``values``: the checked ``setting_values``;
+    ``now``: the time ``inputs_key`` took (articles dated later are not candidates).
     Logs nothing: it may run in a forked process, whose log records the build would not see
     (``use_lists`` logs the warnings)."""
     from plugins.related_posts.scoring import Params, VectorCache, related_articles  # numpy
@@ -242,6 +226,8 @@ def compute_lists(articles, published_count, settings, values, sources, now):
     lists, warnings = related_articles(records, now, params, cache)
     lists = [[int(i) for i in chosen] for chosen in lists]  # numpy's integers: plain ones
     warnings = list(warnings)
+    if use_cache and not warnings:  # with warnings, compute again so they show again
+        save_result(os.path.join(settings["CACHE_PATH"], RESULT_FILE), key, lists)
     if use_cache:
         text_keys = dict(zip(sources, (r.text_key for r in records), strict=True))
         if text_keys != remembered:
@@ -251,31 +237,20 @@ def compute_lists(articles, published_count, settings, values, sources, now):
                 cache.save(cache_path, keep=cache.used)
             except OSError as error:
                 warnings.append(f"không ghi được {cache_path} (cache not written): {error}")
-    return lists, warnings
-
-
-def keep_result(path, key, texts, lists, warnings):
-    """Save the lists for the next build under their key, unless there were warnings (then
-    they are computed again, so that the warnings show again); returns the warnings."""
-    if warnings:
-        return warnings
-    try:
-        save_result(path, key, texts, lists)
-    except OSError as error:
-        return [f"không ghi được {path} (cache not written): {error}"]
-    return warnings
+    return lists, warnings, cache.added
 
 
 def use_lists(articles, outcome, started):
     """Give each article its related list (``compute_lists``'s outcome) and log."""
-    lists, warnings = outcome
+    lists, warnings, tokenised = outcome
     for message in warnings:
         logger.warning("related_posts: %s", message)
     for article, chosen in zip(articles, lists, strict=True):
         article.related_posts = [articles[i] for i in chosen]
     logger.debug(
-        "related_posts: %d articles, %.2f s", len(articles), time.perf_counter() - started
-    )
+        "related_posts: %d articles, %d texts tokenised, %.2f s",
+        len(articles), tokenised, time.perf_counter() - started,
+    )  # fmt: skip
 
 
 _background = None  # the BackgroundLists of the build under way
@@ -294,7 +269,6 @@ class BackgroundLists:
     def __init__(self, articles, job, started):
         global _job
         self.articles, self.started, self.lists = articles, started, None
-        self.result = None  # (path, key, texts digest) to save the lists under, if any
         _job = job
         try:
             self.pool, _ = start_worker_pool(1)  # the process has its copy of _job now
@@ -313,8 +287,6 @@ class BackgroundLists:
                 self.pool.shutdown(wait=self.future.done(), cancel_futures=True)
                 if _background is self:
                     _background = None
-            if self.result is not None:
-                outcome = (outcome[0], keep_result(*self.result, *outcome))
             use_lists(self.articles, outcome, self.started)
             self.lists = [article.related_posts for article in self.articles]
         return self.lists
@@ -403,26 +375,14 @@ def inputs_key(articles, published_count, settings, sources, now):
     return hasher.hexdigest()
 
 
-def sources_digest(sources):
-    """Digest of the articles' ``source_key``s, in order: whether any title or text changed."""
-    return hashlib.sha1(b"".join(sources)).digest()
+def load_result(path, key):
+    lists = _load_tagged(path, key)
+    return None if lists is None else [list(chosen) for chosen in lists]
 
 
-def load_result(path):
-    """(key, sources digest, lists) saved by ``save_result``, or None."""
-    try:
-        with open(path, "rb") as handle:
-            version, key, texts, lists = marshal.load(handle)
-    except (OSError, EOFError, ValueError, TypeError):
-        return None
-    if version != RESULT_FORMAT:
-        return None
-    return key, texts, [list(chosen) for chosen in lists]
-
-
-def save_result(path, key, texts, lists):
+def save_result(path, key, lists):
     """``lists``: lists of plain ints (marshal does not take numpy's)."""
-    write_atomically(path, marshal.dumps((RESULT_FORMAT, key, texts, lists)))
+    _save_tagged(path, key, lists)
 
 
 def text_keys_version():
