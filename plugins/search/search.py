@@ -257,9 +257,27 @@ def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
     """The shard of the page at output path ``relative``: the groups of ``pattern`` matched
     at the start of the path, joined with "-" ("2024/03/x.html" → "2024"), or ``other``
     ("gioi-thieu.html") when it does not match."""
-    match = re.match(pattern, relative) if pattern else None
-    name = joined_groups(match.groups()) if match else other
-    return checked_name(name, relative, "SEARCH_SHARD_PATTERN hoặc SEARCH_SHARD_OTHER")
+    return shard_namer(pattern, other)(relative)
+
+
+def shard_namer(pattern, other):
+    """``shard_of`` with ``pattern`` and ``other`` given once, for many pages: the pattern
+    compiled once, each shard's name made and checked once (10,000 pages: 17 ms, not 30)."""
+    match = re.compile(pattern).match if pattern else None
+    named = {}  # the groups matched (None: no match) → the shard's checked name
+
+    def name_of(relative):
+        found = match(relative) if match else None
+        groups = found.groups() if found else None
+        name = named.get(groups)
+        if name is None:
+            name = joined_groups(groups) if found else other
+            name = named[groups] = checked_name(
+                name, relative, "SEARCH_SHARD_PATTERN hoặc SEARCH_SHARD_OTHER"
+            )
+        return name
+
+    return name_of
 
 
 def joined_groups(groups):
@@ -312,21 +330,10 @@ def group_shards(pages, settings):
     newest = {}
     if pattern:  # no pattern: one index, whatever the newest month
         newest = newest_shard([relative for relative, _ in pages], settings["SEARCH_SHARD_NEWEST"])
-    # shard_of for each page, its name checked once per shard (10,000 pages: 17 ms, not 30)
-    match = re.compile(pattern).match if pattern else None
-    named = {}  # the groups matched (None: no match) → the shard's checked name
+    name_of = shard_namer(pattern, other)
     shards = {}
     for relative, page in sorted(pages):
-        name = newest.get(relative)
-        if name is None:
-            found = match(relative) if match else None
-            groups = found.groups() if found else None
-            name = named.get(groups)
-            if name is None:
-                name = named[groups] = checked_name(
-                    joined_groups(groups) if found else other, relative,
-                    "SEARCH_SHARD_PATTERN hoặc SEARCH_SHARD_OTHER",
-                )  # fmt: skip
+        name = newest.get(relative) or name_of(relative)
         shards.setdefault(name, []).append((relative, page))
     return shards
 
