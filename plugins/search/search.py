@@ -543,8 +543,7 @@ def index_shard(output, pages, bundle, settings, state):
     folder); if it fails there for another reason than the time limit, it is done again in
     the next folder, if any."""
     needed = sum(os.path.getsize(os.path.join(output, relative)) for relative, _ in pages)
-    roots = work_roots(settings["SEARCH_WORK_PATH"], state, needed,
-                       ram_free() if settings["SEARCH_WORK_PATH"] is None else 0)  # fmt: skip
+    roots = work_roots(settings["SEARCH_WORK_PATH"], state, needed, ram_free())
     for attempt, root in enumerate(roots, start=1):
         try:
             return index_shard_in(root, output, pages, bundle, settings)
