@@ -32,6 +32,8 @@ The plugin part (``register``) installs the writer, which also works with plain
 
 ``build_outputs(pelican)`` tells ``finalized`` receivers which files the build wrote or
 kept, with their fingerprints (plugins/search uses it instead of reading the output).
+``contents_read_now(generator)`` tells which contents the build read anew (plugins/search
+starts indexing their shards as soon as the context is complete, while the site is written).
 
 Settings:
     INCREMENTAL_MANIFEST = None   # path of the manifest; default under CACHE_PATH, per output
@@ -93,6 +95,17 @@ _current = None
 
 def current_build():
     return _current
+
+
+def contents_read_now(generator):
+    """The contents ``generator`` read anew in this build (parsed, or made by a reading
+    worker), as opposed to those put back from the last build's object snapshot: the new
+    and edited files. None when that is not known (a file read outside the snapshot's way,
+    or plain ``pelican.Pelican``)."""
+    readers_ = getattr(generator, "readers", None)
+    if not isinstance(readers_, CachedReaders) or readers_.snapshot is None:
+        return None
+    return None if readers_.read_now is None else list(readers_.read_now)
 
 
 def build_outputs(pelican):

@@ -599,6 +599,11 @@ class CachedReaders(Readers):
         self.content_cache = cache
         self.file_keys = keys
         self.snapshot = snapshot
+        # The contents this build read anew (parsed here, or made by a reading worker), not
+        # put back from an earlier build; None once a file was read outside the snapshot's
+        # way (then which are new is not known). See ``incremental.contents_read_now``.
+        self.read_now = []
+        self._from_workers = set()
 
     def _markdown_reader(self, path):
         reader = self.readers.get(path.rsplit(".", 1)[-1])
@@ -618,12 +623,15 @@ class CachedReaders(Readers):
             or (fmt and fmt != full_path.rsplit(".", 1)[-1])
             or _heard_while_reading(preread_signal, context_signal)
         ):
+            self.read_now = None
             return super().read_file(*arguments)
         file_key = self.file_keys.key(full_path)
         obj = self.snapshot.restore(full_path, file_key, content_class, base_path,
                                     self.settings, context)  # fmt: skip
         if obj is not None:
             self.content_cache.keep(file_key)
+            if full_path in self._from_workers and self.read_now is not None:
+                self.read_now.append(obj)
             return obj
         watch = _WarningSeen()
         root = logging.getLogger()
@@ -643,6 +651,8 @@ class CachedReaders(Readers):
             or not self.snapshot.keep(full_path, file_key, base_path, obj)
         ):
             self.content_cache.need(file_key)
+        if self.read_now is not None:
+            self.read_now.append(obj)
         return obj
 
     def get_cached_data(self, path, default=None):
@@ -707,6 +717,7 @@ class CachedReaders(Readers):
                         continue  # failed: the sequential read reports it
                     if entry is not None:
                         self.snapshot.adopt(path, entry)
+                        self._from_workers.add(path)
                     else:
                         self.content_cache.put(key, html, meta)
         finally:

@@ -33,6 +33,17 @@ work. The shards to index are indexed concurrently, ``SEARCH_WORKERS`` Pagefind 
 Files are written only when their bytes change; shards and files that are no longer
 produced are removed.
 
+Early. Under ``plugins.IncrementalPelican``, when a build read only a few articles anew
+(an edit: at most ``SEARCH_EARLY``), their shards' Pagefind starts as soon as the site's
+context is complete (``all_generators_finalized``, ``start_early``), while the related lists
+are computed and the pages written, instead of after everything: an old article's year is
+650 pages, 0.8 s of Pagefind. The edited articles' pages are rendered for it, with a
+stand-in related list (Pagefind ignores the list: ``indexed_part``), and the shard's other
+pages are read from the output as the last build left them. At the end the shard's
+fingerprint (its pages' digests, as always) decides: the early bundle is used only when it
+was made from exactly what the build's pages give Pagefind; otherwise it is dropped and the
+shard indexed as usual. The output is the same either way.
+
 Change detection. Under ``plugins.IncrementalPelican`` the plugin neither walks nor reads
 the output: the build lists its output files with their fingerprints
 (``incremental.build_outputs``), and only the pages whose entry differs from the one seen at
@@ -60,10 +71,14 @@ Settings:
     SEARCH_WORK_PATH = None           # where a shard's prepared pages and new bundle are
                                       # made: None = in RAM (/dev/shm) when it has room, else
                                       # in CACHE_PATH; "" = in CACHE_PATH; or a folder
+    SEARCH_EARLY = 3                  # an incremental build that read at most this many
+                                      # articles anew starts indexing their shards before
+                                      # the article pages are written (0: never; see "Early")
     SEARCH_URL = "tim-kiem.html"      # the search page (add "search" to DIRECT_TEMPLATES)
     SEARCH_SAVE_AS = "tim-kiem.html"
 """
 
+import atexit
 import functools
 import json
 import logging
@@ -77,13 +92,16 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
 from pelican import signals
+from pelican.generators import ArticlesGenerator
 
 from plugins.incremental.fingerprint import digest, file_digest, module_digest, output_key
-from plugins.incremental.incremental import build_outputs
+from plugins.incremental.incremental import build_outputs, contents_read_now, current_build
 from plugins.incremental.state import write_if_changed
+from plugins.incremental.writer import IncrementalWriter
 from plugins.vn_text import decompose_d, vn_text
 
 logger = logging.getLogger(__name__)
@@ -98,6 +116,7 @@ DEFAULTS = {
     "SEARCH_WORKERS": 0,
     "SEARCH_TIMEOUT": 600,
     "SEARCH_WORK_PATH": None,
+    "SEARCH_EARLY": 3,
     "SEARCH_URL": "tim-kiem.html",
     "SEARCH_SAVE_AS": "tim-kiem.html",
 }
@@ -165,6 +184,7 @@ class IndexResult:
     pages: list = field(default_factory=list)  # relative paths of the indexed pages
     shards: list = field(default_factory=list)  # every shard, in the order of shards.json
     indexed: list = field(default_factory=list)  # the shards indexed by this run
+    early: list = field(default_factory=list)  # those of them indexed early (``start_early``)
     read: int = 0  # pages read (the others were known from the build's outputs)
     seconds: float = 0.0
 
@@ -439,35 +459,52 @@ def pagefind_command():
     return [str(executable)] if executable else [sys.executable, "-m", "pagefind"]
 
 
-def run_pagefind(site, bundle, language, timeout=None, shard=""):
-    """Index the HTML files of ``site`` into ``bundle`` with Pagefind's CLI; return its log.
-
-    A Pagefind that has not ended after ``timeout`` seconds is killed and the build fails:
-    a ``make publish`` run by cron must end, not wait for ever (output/ is then kept)."""
-    command = [
+def pagefind_arguments(site, bundle, language):
+    return [
         *pagefind_command(),
         "--site", str(site),
         "--output-path", str(bundle),
         "--force-language", language,
     ]  # fmt: skip
+
+
+def timeout_error(shard, timeout):
+    return SearchTimeout(
+        f"search: Pagefind lập chỉ mục phần '{shard}' chưa xong sau {timeout:g} giây nên đã "
+        f"bị dừng; hãy chạy lại, hoặc tăng SEARCH_TIMEOUT trong pelicanconf.py (Pagefind "
+        f"timed out after {timeout:g} s on shard '{shard}'; run again or raise "
+        f"SEARCH_TIMEOUT)"
+    )
+
+
+def failure_error(code, log):
+    return SearchError(
+        f"search: Pagefind không tạo được chỉ mục tìm kiếm (Pagefind failed, exit code "
+        f"{code}):\n{log}"
+    )
+
+
+def run_pagefind(site, bundle, language, timeout=None, shard=""):
+    """Index the HTML files of ``site`` into ``bundle`` with Pagefind's CLI; return its log.
+
+    A Pagefind that has not ended after ``timeout`` seconds is killed and the build fails:
+    a ``make publish`` run by cron must end, not wait for ever (output/ is then kept)."""
+    command = pagefind_arguments(site, bundle, language)
     try:
         result = subprocess.run(
             command, capture_output=True, text=True, check=False, timeout=timeout
         )
     except subprocess.TimeoutExpired as error:
         # subprocess.run has killed Pagefind and waited for it.
-        raise SearchTimeout(
-            f"search: Pagefind lập chỉ mục phần '{shard}' chưa xong sau {timeout:g} giây nên đã "
-            f"bị dừng; hãy chạy lại, hoặc tăng SEARCH_TIMEOUT trong pelicanconf.py (Pagefind "
-            f"timed out after {timeout:g} s on shard '{shard}'; run again or raise "
-            f"SEARCH_TIMEOUT)"
-        ) from error
+        raise timeout_error(shard, timeout) from error
     if result.returncode != 0:
-        raise SearchError(
-            f"search: Pagefind không tạo được chỉ mục tìm kiếm (Pagefind failed, exit code "
-            f"{result.returncode}):\n{result.stdout}{result.stderr}"
-        )
+        raise failure_error(result.returncode, result.stdout + result.stderr)
     return result.stdout
+
+
+def drop_unused(new):
+    for name in UNUSED_FILES:
+        (Path(new) / name).unlink(missing_ok=True)
 
 
 def replace_folder(new, target):
@@ -575,8 +612,7 @@ def index_shard_in(root, output, pages, bundle, settings):
             write_prepared(site, output, pages)
             log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
                                timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
-            for name in UNUSED_FILES:
-                (new / name).unlink(missing_ok=True)
+            drop_unused(new)
             if update:
                 replace_folder(new, bundle)
             else:
@@ -639,6 +675,10 @@ def save_known(path, pages):
     write_if_changed(str(path), marshal.dumps((FORMAT_VERSION, pages)))
 
 
+def state_path(output, settings):
+    return Path(settings["CACHE_PATH"]) / "search" / output_key(output)
+
+
 STATE_DAYS = 30  # the state of an output folder no build used for this long is removed
 
 
@@ -646,8 +686,8 @@ def state_folder(output, settings):
     """``CACHE_PATH/search/<digest of the output folder's path>``: what the last indexing
     into this output folder was made from. Other output folders' states not used for
     STATE_DAYS days, and the single state of older versions, are removed."""
-    root = Path(settings["CACHE_PATH"]) / "search"
-    state = root / output_key(output)
+    state = state_path(output, settings)
+    root = state.parent
     if root.is_dir():
         limit = time.time() - STATE_DAYS * 86400
         for path in root.iterdir():
@@ -664,15 +704,227 @@ def state_folder(output, settings):
     return state
 
 
+# --- indexing early -------------------------------------------------------------------------
+
+
+class EarlyShard:
+    """A shard's Pagefind started by ``start_early`` before the end of the build, on the
+    prepared pages in ``work``/site, into ``work``/bundle; its log goes to a file (a pipe
+    nobody reads could fill up and stop it)."""
+
+    def __init__(self, name, fingerprint_, work, language):
+        self.name, self.fingerprint, self.work = name, fingerprint_, Path(work)
+        self.started = time.monotonic()
+        self.log = open(self.work / "pagefind.log", "w+b")  # noqa: SIM115 (closed by discard)
+        self.process = subprocess.Popen(
+            pagefind_arguments(self.work / "site", self.work / "bundle", language),
+            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def finish(self, bundle, timeout):
+        """Wait for Pagefind (``timeout``: seconds from its start, or None), put the new
+        bundle's files in ``bundle`` (``replace_folder``) and return Pagefind's log."""
+        try:
+            left = None
+            if timeout is not None:
+                left = max(0.0, timeout - (time.monotonic() - self.started))
+            try:
+                code = self.process.wait(left)
+            except subprocess.TimeoutExpired as error:
+                raise timeout_error(self.name, timeout) from error
+            self.log.seek(0)
+            log = self.log.read().decode("utf-8", "replace")
+            if code != 0:
+                raise failure_error(code, log)
+            new = self.work / "bundle"
+            drop_unused(new)
+            replace_folder(new, bundle)
+            return log
+        finally:
+            self.discard()
+
+    def discard(self):
+        """Stop Pagefind if it still runs, and remove the work folder."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.work, ignore_errors=True)
+
+
+_early = None  # (the build, {shard: EarlyShard}) started by start_early
+
+
+def discard_early():
+    """Stop and remove the early indexing not taken by ``update_index`` (a build that failed
+    or was stopped after ``start_early``; at exit too)."""
+    global _early
+    early, _early = _early, None
+    for shard in early[1].values() if early else ():
+        shard.discard()
+
+
+def take_early(build):
+    """The early shards started for ``build`` (``start_early``), for its ``update_index``;
+    any others are discarded."""
+    global _early
+    if _early is not None and build is not None and _early[0] is build:
+        shards, _early = _early[1], None
+        return shards
+    discard_early()
+    return {}
+
+
+def render_article(generator, article):
+    """The bytes of ``article``'s page as ``generate_articles`` has the writer render it,
+    but with a stand-in related list (the article itself) if the real one is still being
+    computed: Pagefind ignores the list, and the stand-in has the same markup around it."""
+    kwargs = {
+        "article": article,
+        "category": getattr(article, "category", None),
+        "url": article.url,
+        "blog": True,
+    }
+    local = IncrementalWriter.local_context(
+        generator.context, article.save_as, kwargs, generator.settings["RELATIVE_URLS"]
+    )
+    state = article.__dict__
+    related = state.get("related_posts")
+    pending = related is not None and not isinstance(related, list)
+    if pending:
+        state["related_posts"] = [article]
+    try:
+        return generator.get_template(article.template).render(local).encode("utf-8")
+    finally:
+        if pending:
+            state["related_posts"] = related
+
+
+def early_pages(generator, limit):
+    """{output path: page bytes} of the articles ``generator`` read anew, rendered, or {}
+    when there are more than ``limit`` of them (not an edit: a cold build, a new theme) or
+    which are new is not known."""
+    read = contents_read_now(generator)
+    if not read or len(read) > limit:
+        return {}
+    written = {
+        id(article)
+        for article in chain(generator.translations, generator.articles,
+                             generator.hidden_translations, generator.hidden_articles)
+    }  # fmt: skip
+    return {
+        Path(os.path.normpath(article.save_as)).as_posix(): render_article(generator, article)
+        for article in read
+        if id(article) in written and article.save_as
+    }
+
+
+def start_early(generators):
+    """``all_generators_finalized`` receiver: under an incremental build, start Pagefind on
+    each existing shard that holds a page of an article the build read anew (at most
+    SEARCH_EARLY of them), with those pages as the build will write them and the shard's
+    other pages as the last build left them. ``update_index`` takes a shard's early bundle
+    only if the shard's fingerprint at the end is the one it was made from."""
+    global _early
+    discard_early()
+    build = current_build()
+    generator = next((g for g in generators if isinstance(g, ArticlesGenerator)), None)
+    if build is None or generator is None:
+        return
+    settings = search_settings(generator.settings)
+    if not settings["SEARCH_INDEX"] or not settings["SEARCH_EARLY"]:
+        return
+    output = Path(generator.output_path)
+    state = state_path(output, settings)
+    known = load_known(state / "pages.marshal")
+    rendered = early_pages(generator, settings["SEARCH_EARLY"]) if known else {}
+    if not rendered:
+        return
+    digests = {name: entry[3] for name, entry in known.items() if entry[3]}
+    digests.update({name: page_digest(data) for name, data in rendered.items()})
+    shards = group_shards([(name, page) for name, page in digests.items() if page], settings)
+    started = {}
+    for name, members in shards.items():
+        bundle = output / settings["SEARCH_BUNDLE_DIR"] / name
+        if any(relative in rendered for relative, _ in members) and bundle.is_dir():
+            shard = prepare_early(name, members, rendered, output, bundle, settings, state)
+            if shard is not None:
+                started[name] = shard
+    if started:
+        _early = (build, started)
+        logger.debug("search: shards %s indexed early", ", ".join(started))
+
+
+def prepare_early(name, members, rendered, output, bundle, settings, state):
+    """Write the prepared pages of shard ``name`` (its ``members``; ``rendered`` pages, the
+    others from ``output``) to a work folder and start Pagefind there: an ``EarlyShard``,
+    fingerprinted by the digests of the very pages prepared. None when the shard's stamp
+    already has that fingerprint, or anything went wrong (the shard is then indexed at the
+    end as usual)."""
+    work = None
+    try:
+        needed = sum(
+            len(rendered[relative]) if relative in rendered else os.path.getsize(output / relative)
+            for relative, _ in members
+        )
+        root = work_roots(settings["SEARCH_WORK_PATH"], state, needed, ram_free())[0]
+        os.makedirs(root, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-{name}-", dir=root))
+        pages = []
+        for relative, _ in members:
+            data = rendered.get(relative)
+            if data is None:
+                data = (output / relative).read_bytes()
+            pages.append((relative, page_digest(data)))
+            target = work / "site" / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(prepare_page(data))
+        fingerprint_ = fingerprint(pages, settings)
+        if Stamps(state / "shards").current(name, fingerprint_, bundle) is not None:
+            shutil.rmtree(work, ignore_errors=True)
+            return None
+        return EarlyShard(name, fingerprint_, work, settings["SEARCH_LANGUAGE"])
+    except (OSError, SearchError) as error:  # a page gone, RAM full…
+        logger.debug("search: shard %s not indexed early (%s)", name, error)
+        if work is not None:
+            shutil.rmtree(work, ignore_errors=True)
+        return None
+
+
+def finish_early(shard, output, pages, bundle, settings, state):
+    """Put the early ``shard``'s bundle in place; if its Pagefind failed (other than by
+    running out of time), index the shard as usual (``index_shard``)."""
+    try:
+        return shard.finish(bundle, settings["SEARCH_TIMEOUT"])
+    except SearchTimeout:
+        raise
+    except (OSError, SearchError) as error:
+        logger.debug("search: early shard %s failed (%s), indexed again", shard.name, error)
+    return index_shard(output, pages, bundle, settings, state)
+
+
+atexit.register(discard_early)
+
+
 def workers(settings):
     return settings["SEARCH_WORKERS"] or os.cpu_count() or 1
 
 
-def update_index(output, settings, outputs=None):
+def update_index(output, settings, outputs=None, early=None):
     """Index the shards of ``output`` whose pages changed since their last indexing.
 
     ``outputs``: the build's output files (``incremental.build_outputs``); without them
-    every HTML file of ``output`` is read."""
+    every HTML file of ``output`` is read. ``early``: {shard: EarlyShard} started for this
+    build (``take_early``); each is used if its fingerprint is the shard's, else discarded."""
+    early = dict(early or {})
+    try:
+        return _update_index(output, settings, outputs, early)
+    finally:
+        for shard in early.values():  # not used
+            shard.discard()
+
+
+def _update_index(output, settings, outputs, early):
     started = time.perf_counter()
     output = Path(output)
     bundle = output / settings["SEARCH_BUNDLE_DIR"]
@@ -712,13 +964,17 @@ def update_index(output, settings, outputs=None):
         for folder in (RAM_FOLDER, state, settings["SEARCH_WORK_PATH"]):
             if folder:
                 remove_leftovers(folder)
-        # The largest shards first: the pool then ends with the small ones.
-        todo.sort(key=lambda name: -len(shards[name]))
+        # The early ones first (their Pagefind may be done), then the largest shards: the
+        # pool then ends with the small ones.
+        taken = [name for name in todo if name in early
+                 and early[name].fingerprint == fingerprints[name]]  # fmt: skip
+        todo.sort(key=lambda name: (name not in taken, -len(shards[name])))
         with ThreadPoolExecutor(max_workers=min(workers(settings), len(todo))) as pool:
-            running = {
-                name: pool.submit(index_shard, output, shards[name], bundle / name, settings, state)
-                for name in todo
-            }
+            running = {}
+            for name in todo:
+                work = (index_shard,) if name not in taken else (finish_early, early.pop(name))
+                running[name] = pool.submit(*work, output, shards[name], bundle / name,
+                                            settings, state)  # fmt: skip
             try:
                 for name in todo:
                     running[name].result()  # raises the shard's error, if any
@@ -730,6 +986,7 @@ def update_index(output, settings, outputs=None):
                 pool.shutdown(cancel_futures=True)
                 raise
         result.indexed = shard_order(todo)
+        result.early = shard_order(taken)
 
     # Only the shards and shards.json: remove gone shards and anything else (an older layout).
     for path in sorted(bundle.iterdir()):
@@ -757,11 +1014,12 @@ def set_default_settings(pelican):
 
 
 def index_site(pelican):
+    early = take_early(getattr(pelican, "incremental_build", None))
     settings = search_settings(pelican.settings)
     if not settings["SEARCH_INDEX"]:
         logger.info("search: SEARCH_INDEX is off, no search index written")
         return
-    result = update_index(pelican.output_path, settings, build_outputs(pelican))
+    result = update_index(pelican.output_path, settings, build_outputs(pelican), early)
     if result.skipped:
         logger.info(
             "search: %d pages in %d shards unchanged, index kept (%d pages read, %.2f s)",
@@ -769,12 +1027,14 @@ def index_site(pelican):
         )  # fmt: skip
     else:
         logger.info(
-            "search: indexed %d of %d shards (%s), %d pages in all, in %.2f s",
+            "search: indexed %d of %d shards (%s; %d started early), %d pages in all, in "
+            "%.2f s",
             len(result.indexed), len(result.shards), ", ".join(result.indexed),
-            len(result.pages), result.seconds,
+            len(result.early), len(result.pages), result.seconds,
         )  # fmt: skip
 
 
 def register():
     signals.initialized.connect(set_default_settings)
     signals.finalized.connect(index_site)
+    signals.all_generators_finalized.connect(start_early)
