@@ -1528,3 +1528,43 @@ def test_random_rounds_of_everyday_edits_equal_a_cold_build(tmp_path, project, m
         assert_same_as_cold(tmp_path, f"round-{number}", content, theme, why=done,
                             INCREMENTAL_WORKERS=2, **staff.settings)  # fmt: skip
     assert len(started) >= 12  # at least each cold build's lists (a warm one may reuse them)
+
+
+def test_contents_read_now_are_the_new_and_edited_files(tmp_path):
+    """``contents_read_now``: every article of a cold build (read by the workers: 30 files),
+    then only the file edited or added; None when a plugin listens to a reading signal (the
+    object snapshot is not used, so which files are new is not known)."""
+    from pelican import signals
+    from pelican.generators import ArticlesGenerator
+
+    from plugins.incremental.incremental import contents_read_now
+
+    seen = []
+
+    def remember(generators):
+        for generator in generators:
+            if isinstance(generator, ArticlesGenerator):
+                read = contents_read_now(generator)
+                seen.append(None if read is None else sorted(
+                    os.path.basename(a.source_path) for a in read
+                ))  # fmt: skip
+
+    content = make_content(tmp_path, {f"a{n:02}.md": article(n) for n in range(30)})
+    out = tmp_path / "out"
+    with signals.all_generators_finalized.connected_to(remember):
+        build_site(out, content=content, SEARCH_INDEX=False)
+        assert seen[-1] == [f"a{n:02}.md" for n in range(30)]
+        (content / "articles" / "a07.md").write_text(article(7, body="Sửa."), encoding="utf-8")
+        build_site(out, content=content, SEARCH_INDEX=False)
+        assert seen[-1] == ["a07.md"]
+        (content / "articles" / "b.md").write_text(article(40), encoding="utf-8")
+        build_site(out, content=content, SEARCH_INDEX=False)
+        assert seen[-1] == ["b.md"]
+
+        def listen(content_object):
+            pass
+
+        with signals.content_object_init.connected_to(listen):
+            (content / "articles" / "b.md").write_text(article(41), encoding="utf-8")
+            build_site(out, content=content, SEARCH_INDEX=False)
+        assert seen[-1] is None

@@ -856,3 +856,195 @@ def test_two_output_folders_sharing_a_cache_keep_their_own_index_state(tmp_path,
                SITEURL="https://example.vn")  # fmt: skip
     assert runs[-1].indexed == ["2024-03"]
     assert len(list((tmp_path / "shared-cache" / "search").iterdir())) == 2
+
+
+# --- indexing early (SEARCH_EARLY) -----------------------------------------------------------
+
+TAGGED = """Title: {title}
+Date: {date}
+Category: Xây dựng Đảng
+Tags: Đại hội, Đảng bộ
+
+{body}
+"""
+EARLY_ARTICLES = {
+    "2022/a.md": ("Đại hội chi bộ thôn Đông", "2022-05-10 08:00", "Chi bộ thôn Đông họp đại hội."),
+    "2022/b.md": ("Đại hội chi bộ thôn Tây", "2022-06-11 08:00", "Chi bộ thôn Tây họp đại hội."),
+    "2023/c.md": ("Đại hội Đảng bộ xã", "2023-04-02 08:00", "Đảng bộ xã họp đại hội nhiệm kỳ."),
+    "2024/d.md": ("Hội nghị Đảng bộ huyện", "2024-03-28 14:00", "Đảng bộ huyện họp hội nghị."),
+    "2024/e.md": ("Đại hội chi bộ cơ quan", "2024-02-01 08:00", "Chi bộ cơ quan họp đại hội."),
+}
+
+
+def early_site(tmp_path):
+    """Related articles (the same tags: each has a related list) in the shards 2022 (two),
+    2023, 2024 and the newest month 2024-03."""
+    articles = {
+        relative: TAGGED.format(title=title, date=date, body=body)
+        for relative, (title, date, body) in EARLY_ARTICLES.items()
+    }
+    return make_content(tmp_path, articles, {"gioi-thieu.md": PAGE})
+
+
+def rewrite(content, relative, body):
+    title, date, _ = EARLY_ARTICLES.get(relative, ("Bài mới về đại hội", "2023-08-08 08:00", ""))
+    source = content / "articles" / relative
+    source.write_text(TAGGED.format(title=title, date=date, body=body), encoding="utf-8")
+
+
+def work_folders():
+    """The work folders of this process's indexing, in RAM."""
+    prefix = f"{search.WORK_PREFIX}{os.getpid()}-"
+    return [name for name in os.listdir(search.RAM_FOLDER) if name.startswith(prefix)]
+
+
+@pytest.fixture
+def early_runs(monkeypatch):
+    """Every EarlyShard started in the builds of a test."""
+    started = []
+
+    class Recorded(search.EarlyShard):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(search, "EarlyShard", Recorded)
+    return started
+
+
+@pytest.mark.parametrize("background", [False, True], ids=["lists-inline", "lists-forked"])
+def test_an_edited_articles_shard_is_indexed_early_as_a_cold_build_indexes_it(
+    tmp_path, runs, early_runs, monkeypatch, background
+):
+    """An edit of an old article, of the newest one, and a new article: each time the shard
+    is indexed by the Pagefind started when the context was complete (with the related lists
+    still computed in a forked process, the page rendered with a stand-in list), and the
+    index is a cold build's. Nothing is left running or in RAM."""
+    if background:
+        from plugins.related_posts import related_posts
+
+        monkeypatch.setattr(related_posts, "BACKGROUND_MINIMUM", 0)
+    content = early_site(tmp_path)
+    built = build_site(tmp_path / "out", content=content)
+    assert runs[-1].early == [] and early_runs == []  # a cold build: nothing known to start from
+    index = built.path("pagefind")
+    for relative, body, shard in [
+        ("2022/a.md", "Chi bộ thôn Đông tổng kết nhiệm kỳ.", "2022"),
+        ("2024/d.md", "Đảng bộ huyện sơ kết sáu tháng.", "2024-03"),
+        ("2023/moi.md", "Bài mới: đại hội điểm ở xã Gia Xuyên.", "2023"),
+    ]:
+        rewrite(content, relative, body)
+        build_site(tmp_path / "out", content=content)
+        assert runs[-1].indexed == [shard] and runs[-1].early == [shard], relative
+        assert [run.name for run in early_runs[-1:]] == [shard]
+        texts = [compose_d(f["content"]) for f in fragments(index / shard).values()]
+        assert body in texts
+        cold = build_site(tmp_path / f"cold-{shard}", content=content)
+        assert tree(index) == tree(cold.path("pagefind")), relative
+    for run in early_runs:
+        assert run.process.poll() is not None and not run.work.exists()
+    assert work_folders() == []
+
+
+def test_no_early_indexing_when_off_or_for_more_articles_than_search_early(
+    tmp_path, runs, early_runs
+):
+    """(Each site keeps its SEARCH_EARLY: a changed setting makes every article read anew.)"""
+    content = early_site(tmp_path)
+    build_site(tmp_path / "off", content=content, SEARCH_EARLY=0)
+    rewrite(content, "2022/a.md", "Chi bộ thôn Đông tổng kết.")
+    build_site(tmp_path / "off", content=content, SEARCH_EARLY=0)
+    assert runs[-1].indexed == ["2022"] and runs[-1].early == [] and early_runs == []
+
+    build_site(tmp_path / "one", content=content, SEARCH_EARLY=1)
+    rewrite(content, "2022/a.md", "Chi bộ thôn Đông họp.")
+    build_site(tmp_path / "one", content=content, SEARCH_EARLY=1)
+    assert runs[-1].early == ["2022"]
+    rewrite(content, "2022/a.md", "Chi bộ thôn Đông họp đại hội.")
+    rewrite(content, "2023/c.md", "Đảng bộ xã họp.")  # two articles read anew, one allowed
+    build_site(tmp_path / "one", content=content, SEARCH_EARLY=1)
+    assert runs[-1].indexed == ["2023", "2022"] and runs[-1].early == []
+    assert [run.name for run in early_runs] == ["2022"]
+
+
+def test_an_early_index_not_made_from_the_final_pages_is_dropped(
+    tmp_path, runs, early_runs, monkeypatch
+):
+    """The edited page as rendered for the early indexing differs from the page the build
+    writes (here on purpose): the shard's fingerprint at the end is not the early one, so
+    its bundle is dropped, its Pagefind stopped, and the shard indexed from the real page."""
+    content = early_site(tmp_path)
+    built = build_site(tmp_path / "out", content=content)
+    render = search.render_article
+    monkeypatch.setattr(
+        search, "render_article", lambda g, a: render(g, a).replace("giữ vững".encode(), b"sai")
+    )
+    rewrite(content, "2022/a.md", "Chi bộ thôn Đông giữ vững đoàn kết.")
+    build_site(tmp_path / "out", content=content)
+    assert [run.name for run in early_runs] == ["2022"]  # started, from the wrong page
+    assert runs[-1].indexed == ["2022"] and runs[-1].early == []
+    texts = [compose_d(f["content"]) for f in fragments(built.path("pagefind/2022")).values()]
+    assert "Chi bộ thôn Đông giữ vững đoàn kết." in texts
+    assert early_runs[0].process.poll() is not None and not early_runs[0].work.exists()
+    cold = build_site(tmp_path / "cold", content=content)
+    assert tree(built.path("pagefind")) == tree(cold.path("pagefind"))
+    assert work_folders() == []
+
+
+def test_early_indexing_of_a_failed_build_is_stopped_by_the_next_build(
+    tmp_path, runs, early_runs, monkeypatch
+):
+    from plugins.incremental import incremental
+
+    content = early_site(tmp_path)
+    built = build_site(tmp_path / "out", content=content)
+    rewrite(content, "2023/c.md", "Đảng bộ xã tổng kết.")
+    with monkeypatch.context() as patch:
+
+        def fail(self, generators):
+            raise RuntimeError("stopped on purpose")
+
+        patch.setattr(incremental.Build, "finish", fail)
+        with pytest.raises(RuntimeError, match="on purpose"):
+            build_site(tmp_path / "out", content=content)
+    (left,) = early_runs
+    assert left.work.exists()  # still there: the build never got to the index
+    build_site(tmp_path / "out", content=content)
+    assert left.process.poll() is not None and not left.work.exists()
+    assert runs[-1].indexed == ["2023"]
+    cold = build_site(tmp_path / "cold", content=content)
+    assert tree(built.path("pagefind")) == tree(cold.path("pagefind"))
+    assert search._early is None and work_folders() == []
+
+
+def test_render_article_gives_the_page_the_build_writes(tmp_path):
+    """What the early indexing renders is the article's page; with the related lists still
+    being computed, a stand-in list gives the same indexed part (and the lists are not
+    waited for, nor replaced)."""
+    from pelican import signals
+    from pelican.generators import ArticlesGenerator
+
+    from plugins.related_posts.related_posts import PendingList
+
+    class NotReady:
+        def get(self):
+            raise AssertionError("the early render waited for the related lists")
+
+    seen = []
+
+    def remember(generators):
+        seen.extend(g for g in generators if isinstance(g, ArticlesGenerator))
+
+    with signals.all_generators_finalized.connected_to(remember):
+        built = build_site(tmp_path / "out", content=early_site(tmp_path))
+    (generator,) = seen
+    assert len(generator.articles) == 5
+    for article in generator.articles:
+        page = built.path(article.save_as).read_bytes()
+        assert search.render_article(generator, article) == page
+        assert article.related_posts  # the stand-in is equivalent only for a shown list
+        pending = PendingList(NotReady(), 0)
+        article.related_posts = pending
+        early = search.render_article(generator, article)
+        assert article.related_posts is pending
+        assert early != page and search.page_digest(early) == search.page_digest(page)
