@@ -413,7 +413,7 @@ def _load_tagged(path, tag):
     or saved with another tag)."""
     try:
         with open(path, "rb") as handle:
-            stored_tag, data = marshal.load(handle)
+            stored_tag, data = marshal.loads(handle.read())
     except (OSError, EOFError, ValueError, TypeError):
         return None
     return data if stored_tag == tag else None

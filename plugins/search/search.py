@@ -663,7 +663,7 @@ def load_known(path):
     JSON)."""
     try:
         with open(path, "rb") as handle:
-            version, pages = marshal.load(handle)
+            version, pages = marshal.loads(handle.read())
         if version == FORMAT_VERSION and isinstance(pages, dict):
             return pages
     except (OSError, EOFError, ValueError, TypeError):
