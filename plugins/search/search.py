@@ -824,32 +824,42 @@ def start_early(generators):
     each existing shard that holds a page of an article the build read anew (at most
     SEARCH_EARLY of them), with those pages as the build will write them and the shard's
     other pages as the last build left them. ``update_index`` takes a shard's early bundle
-    only if the shard's fingerprint at the end is the one it was made from."""
+    only if the shard's fingerprint at the end is the one it was made from.
+
+    Nothing here may fail the build: a template error, say, must be reported by the build's
+    own rendering, after it has saved what it read. Any error leaves the indexing to the
+    end."""
     global _early
     discard_early()
     build = current_build()
     generator = next((g for g in generators if isinstance(g, ArticlesGenerator)), None)
     if build is None or generator is None:
         return
-    settings = search_settings(generator.settings)
-    if not settings["SEARCH_INDEX"] or not settings["SEARCH_EARLY"]:
-        return
-    output = Path(generator.output_path)
-    state = state_path(output, settings)
-    known = load_known(state / "pages.marshal")
-    rendered = early_pages(generator, settings["SEARCH_EARLY"]) if known else {}
-    if not rendered:
-        return
-    digests = {name: entry[3] for name, entry in known.items() if entry[3]}
-    digests.update({name: page_digest(data) for name, data in rendered.items()})
-    shards = group_shards([(name, page) for name, page in digests.items() if page], settings)
     started = {}
-    for name, members in shards.items():
-        bundle = output / settings["SEARCH_BUNDLE_DIR"] / name
-        if any(relative in rendered for relative, _ in members) and bundle.is_dir():
-            shard = prepare_early(name, members, rendered, output, bundle, settings, state)
-            if shard is not None:
-                started[name] = shard
+    try:
+        settings = search_settings(generator.settings)
+        if not settings["SEARCH_INDEX"] or not settings["SEARCH_EARLY"]:
+            return
+        output = Path(generator.output_path)
+        state = state_path(output, settings)
+        known = load_known(state / "pages.marshal")
+        rendered = early_pages(generator, settings["SEARCH_EARLY"]) if known else {}
+        if not rendered:
+            return
+        digests = {name: entry[3] for name, entry in known.items() if entry[3]}
+        digests.update({name: page_digest(data) for name, data in rendered.items()})
+        pages = [(name, page) for name, page in digests.items() if page]
+        for name, members in group_shards(pages, settings).items():
+            bundle = output / settings["SEARCH_BUNDLE_DIR"] / name
+            if any(relative in rendered for relative, _ in members) and bundle.is_dir():
+                shard = prepare_early(name, members, rendered, output, bundle, settings, state)
+                if shard is not None:
+                    started[name] = shard
+    except Exception as error:  # noqa: BLE001 (the build reports it, or not, as usual)
+        logger.debug("search: no early indexing (%s: %s)", type(error).__name__, error)
+        for shard in started.values():
+            shard.discard()
+        return
     if started:
         _early = (build, started)
         logger.debug("search: shards %s indexed early", ", ".join(started))
