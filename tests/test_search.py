@@ -1048,3 +1048,34 @@ def test_render_article_gives_the_page_the_build_writes(tmp_path):
         early = search.render_article(generator, article)
         assert article.related_posts is pending
         assert early != page and search.page_digest(early) == search.page_digest(page)
+
+
+def test_an_early_pagefind_that_fails_is_run_again_at_the_end(tmp_path, runs, monkeypatch):
+    """The early Pagefind fails (a stand-in that exits with 3): the shard is indexed at the
+    end as usual, and its index is a cold build's."""
+    started = []
+
+    class Failing(search.EarlyShard):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.process.kill()
+            self.process.wait()
+            self.process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+            started.append(self)
+
+    content = early_site(tmp_path)
+    built = build_site(tmp_path / "out", content=content)
+    monkeypatch.setattr(search, "EarlyShard", Failing)
+    indexed = []
+    index_shard = search.index_shard
+    monkeypatch.setattr(
+        search, "index_shard", lambda *a: indexed.append(a[2].name) or index_shard(*a)
+    )
+    rewrite(content, "2022/b.md", "Chi bộ thôn Tây tổng kết nhiệm kỳ.")
+    build_site(tmp_path / "out", content=content)
+    assert [run.name for run in started] == ["2022"] and indexed == ["2022"]
+    assert runs[-1].indexed == ["2022"]
+    assert started[0].process.returncode == 3 and not started[0].work.exists()
+    cold = build_site(tmp_path / "cold", content=content)
+    assert tree(built.path("pagefind")) == tree(cold.path("pagefind"))
+    assert work_folders() == []

@@ -716,10 +716,14 @@ class EarlyShard:
         self.name, self.fingerprint, self.work = name, fingerprint_, Path(work)
         self.started = time.monotonic()
         self.log = open(self.work / "pagefind.log", "w+b")  # noqa: SIM115 (closed by discard)
-        self.process = subprocess.Popen(
-            pagefind_arguments(self.work / "site", self.work / "bundle", language),
-            stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        try:
+            self.process = subprocess.Popen(
+                pagefind_arguments(self.work / "site", self.work / "bundle", language),
+                stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        except BaseException:
+            self.log.close()
+            raise
 
     def finish(self, bundle, timeout):
         """Wait for Pagefind (``timeout``: seconds from its start, or None), put the new
