@@ -776,11 +776,11 @@ def test_a_shard_that_fails_in_ram_is_indexed_again_on_disk(tmp_path, monkeypatc
     write_prepared = search.write_prepared
     tried = []
 
-    def full_ram(folder, output, pages):
+    def full_ram(folder, items):
         tried.append(Path(folder).is_relative_to(ram))
         if tried[-1]:
             raise OSError(28, "No space left on device")
-        write_prepared(folder, output, pages)
+        write_prepared(folder, items)
 
     monkeypatch.setattr(search, "write_prepared", full_ram)
     content = small_site(tmp_path)

@@ -439,11 +439,37 @@ def pages_from_outputs(output, outputs, bundle_dir, known):
 # --- writing the bundles ----------------------------------------------------------------------
 
 
-def write_prepared(folder, output, pages):
+def page_bytes(output, pages, rendered=None):
+    """(relative path, bytes) of each of ``pages``: from ``rendered`` ({path: bytes}) if
+    there, else from the file in ``output``; one at a time."""
     for relative, _ in pages:
+        data = rendered.get(relative) if rendered else None
+        yield relative, data if data is not None else (Path(output) / relative).read_bytes()
+
+
+def pages_size(output, pages, rendered=None):
+    """The bytes of ``pages`` (see ``page_bytes``), without reading the files."""
+    rendered = rendered or {}
+    return sum(
+        len(rendered[relative]) if relative in rendered
+        else os.path.getsize(os.path.join(output, relative))
+        for relative, _ in pages
+    )  # fmt: skip
+
+
+def write_prepared(folder, items):
+    """Write the prepared form (``prepare_page``) of each (relative path, bytes) of ``items``
+    under ``folder``, in their order (Pagefind numbers the pages in the order the folder
+    lists them)."""
+    for relative, data in items:
         target = Path(folder) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(prepare_page((Path(output) / relative).read_bytes()))
+        target.write_bytes(prepare_page(data))
+
+
+def work_prefix(shard):
+    """The name of a shard's work folders starts so (``remove_leftovers`` reads the pid)."""
+    return f"{WORK_PREFIX}{os.getpid()}-{shard}-"
 
 
 @functools.cache
@@ -502,9 +528,15 @@ def run_pagefind(site, bundle, language, timeout=None, shard=""):
     return result.stdout
 
 
-def drop_unused(new):
+def put_in_place(new, bundle, update):
+    """Make Pagefind's ``new`` bundle the shard's ``bundle``, without the unused UI files:
+    only its changed files copied (``update``: the shard exists), else renamed into place."""
     for name in UNUSED_FILES:
         (Path(new) / name).unlink(missing_ok=True)
+    if update:
+        replace_folder(new, bundle)
+    else:
+        Path(new).rename(bundle)
 
 
 def replace_folder(new, target):
@@ -579,8 +611,7 @@ def index_shard(output, pages, bundle, settings, state):
     The work is done in a temporary folder (``work_roots``; ``state``: the output's state
     folder); if it fails there for another reason than the time limit, it is done again in
     the next folder, if any."""
-    needed = sum(os.path.getsize(os.path.join(output, relative)) for relative, _ in pages)
-    roots = work_roots(settings["SEARCH_WORK_PATH"], state, needed, ram_free())
+    roots = work_roots(settings["SEARCH_WORK_PATH"], state, pages_size(output, pages), ram_free())
     for attempt, root in enumerate(roots, start=1):
         try:
             return index_shard_in(root, output, pages, bundle, settings)
@@ -599,9 +630,8 @@ def index_shard_in(root, output, pages, bundle, settings):
     are copied into ``bundle``. A new shard is written next to ``bundle`` (a dot-folder, never
     a shard name), then renamed into place: every file is new anyway."""
     os.makedirs(root, exist_ok=True)
-    prefix = f"{WORK_PREFIX}{os.getpid()}-{bundle.name}-"
     update = bundle.exists()
-    with tempfile.TemporaryDirectory(prefix=prefix, dir=root) as work:
+    with tempfile.TemporaryDirectory(prefix=work_prefix(bundle.name), dir=root) as work:
         site = Path(work) / "site"
         beside = bundle.with_name(f".{bundle.name}.new-{os.getpid()}")
         new = Path(work) / "bundle" if update else beside
@@ -609,14 +639,10 @@ def index_shard_in(root, output, pages, bundle, settings):
             if not update:
                 shutil.rmtree(new, ignore_errors=True)  # left by a killed build of this pid
             site.mkdir()
-            write_prepared(site, output, pages)
+            write_prepared(site, page_bytes(output, pages))
             log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
                                timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
-            drop_unused(new)
-            if update:
-                replace_folder(new, bundle)
-            else:
-                new.rename(bundle)
+            put_in_place(new, bundle, update)
         finally:
             if not update:
                 shutil.rmtree(new, ignore_errors=True)
@@ -740,9 +766,7 @@ class EarlyShard:
             log = self.log.read().decode("utf-8", "replace")
             if code != 0:
                 raise failure_error(code, log)
-            new = self.work / "bundle"
-            drop_unused(new)
-            replace_folder(new, bundle)
+            put_in_place(self.work / "bundle", bundle, update=True)
             return log
         finally:
             self.discard()
@@ -876,23 +900,19 @@ def prepare_early(name, members, rendered, output, bundle, settings, state):
     already has that fingerprint, or anything went wrong (the shard is then indexed at the
     end as usual)."""
     work = None
+    pages = []  # (relative path, digest) of the very bytes prepared
+
+    def digested(items):
+        for relative, data in items:
+            pages.append((relative, page_digest(data)))
+            yield relative, data
+
     try:
-        needed = sum(
-            len(rendered[relative]) if relative in rendered else os.path.getsize(output / relative)
-            for relative, _ in members
-        )
+        needed = pages_size(output, members, rendered)
         root = work_roots(settings["SEARCH_WORK_PATH"], state, needed, ram_free())[0]
         os.makedirs(root, exist_ok=True)
-        work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-{name}-", dir=root))
-        pages = []
-        for relative, _ in members:
-            data = rendered.get(relative)
-            if data is None:
-                data = (output / relative).read_bytes()
-            pages.append((relative, page_digest(data)))
-            target = work / "site" / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(prepare_page(data))
+        work = Path(tempfile.mkdtemp(prefix=work_prefix(name), dir=root))
+        write_prepared(work / "site", digested(page_bytes(output, members, rendered)))
         fingerprint_ = fingerprint(pages, settings)
         if Stamps(state / "shards").current(name, fingerprint_, bundle) is not None:
             shutil.rmtree(work, ignore_errors=True)
