@@ -1568,3 +1568,44 @@ def test_contents_read_now_are_the_new_and_edited_files(tmp_path):
             (content / "articles" / "b.md").write_text(article(41), encoding="utf-8")
             build_site(out, content=content, SEARCH_INDEX=False)
         assert seen[-1] is None
+
+
+@pytest.mark.parametrize("extensions", [None, False, ["md"], ["rst", "txt"], ["html", "md"], []])
+def test_files_found_by_one_walk_are_pelicans_for_every_extension_list(tmp_path, extensions):
+    """The generators walk the content folder once and pick by extension (``get_files``,
+    ``pick_extensions``): for any extension list, the files Pelican's own ``get_files``
+    finds, ignored files (IGNORE_FILES), excluded folders and single-file paths included."""
+    from pelican.generators import ArticlesGenerator
+    from pelican.settings import read_settings
+
+    from plugins.incremental.incremental import FastArticlesGenerator
+
+    content = make_content(tmp_path, {
+        "2024/a.md": article(1), "2024/b.rst": "b", "2024/c.txt": "c", "2024/.d.md": "d",
+        "2024/e.tar.md": article(2), "2024/f": "f", "luu-tru/g.md": article(3),
+        "2024/con/h.html": "<html></html>", "2024/#i.md#": "i",
+    })  # fmt: skip
+    (content / "rieng.md").write_text(article(4), encoding="utf-8")
+    settings = read_settings(str(ROOT / "pelicanconf.py"), override={
+        "PATH": str(content), "IGNORE_FILES": [".*", "#*#"],
+    })  # fmt: skip
+    found = {}
+    for generator_class in (ArticlesGenerator, FastArticlesGenerator):
+        generator = generator_class(
+            context={}, settings=settings, path=str(content), theme=settings["THEME"],
+            output_path=str(tmp_path / "o"),
+        )
+        found[generator_class] = [
+            sorted(generator.get_files(paths, exclude=exclude, extensions=extensions))
+            for paths, exclude in (
+                (["articles"], ["articles/luu-tru"]), (["articles"], []),
+                (["articles/2024/a.md", "rieng.md", "khong-co.md"], []), ("", ["articles"]),
+            )
+        ]  # fmt: skip
+    assert found[FastArticlesGenerator] == found[ArticlesGenerator]
+    if extensions is False:  # the tree is what the comparison needs
+        assert found[ArticlesGenerator][0] == [
+            "articles/2024/a.md", "articles/2024/b.rst", "articles/2024/c.txt",
+            "articles/2024/con/h.html", "articles/2024/e.tar.md", "articles/2024/f",
+        ]  # fmt: skip
+        assert found[ArticlesGenerator][2] == ["articles/2024/a.md", "rieng.md"]

@@ -531,19 +531,32 @@ def _render_share(share):
     return results, made
 
 
+def pick_extensions(files, extensions):
+    """The paths among ``files`` that Pelican's ``Generator._include_path`` lets through for
+    ``extensions`` (False: all), the other rule (IGNORE_FILES) being already applied: the
+    name's last extension, without its dot, is one of them."""
+    if extensions is False:
+        return list(files)
+    return [f for f in files if os.path.splitext(os.path.basename(f))[1][1:] in extensions]
+
+
 class _CachedReading:
     def get_files(self, paths, exclude=None, extensions=None):
-        # Pelican walks the content folder here, and the prefetch needs the same list:
-        # walk once per build. In path order: Pelican returns a set, whose order changes
-        # with every process (hash randomisation), and it reads the files in that order,
-        # so articles of the same date (a date without a time is common) changed places
-        # from one build to the next, in the listings and the feeds.
-        key = (tuple([paths] if isinstance(paths, str) else paths), tuple(exclude or ()),
-               None if extensions is None else tuple(extensions))  # fmt: skip
+        # Pelican walks the content folder here, again for its check of the disabled
+        # readers' files (another extension list: 0.1 s at 10,000 articles), and the
+        # prefetch needs the same list: walk once per build, every extension, and pick
+        # by extension as Pelican's ``_include_path`` does (``pick_extensions``). In path
+        # order: Pelican returns a set, whose order changes with every process (hash
+        # randomisation), and it reads the files in that order, so articles of the same
+        # date (a date without a time is common) changed places from one build to the
+        # next, in the listings and the feeds.
+        key = (tuple([paths] if isinstance(paths, str) else paths), tuple(exclude or ()))
         memo = self.__dict__.setdefault("_files_memo", {})
         if key not in memo:
-            memo[key] = sorted(super().get_files(paths, exclude=exclude, extensions=extensions))
-        return list(memo[key])
+            memo[key] = sorted(super().get_files(paths, exclude=exclude, extensions=False))
+        if extensions is None:
+            extensions = tuple(self.readers.extensions)
+        return pick_extensions(memo[key], extensions)
 
     # Pelican's own generator cache (CACHE_CONTENT, off here: our reader cache replaces it)
     # still stats every file twice per build; skip it when it holds nothing.
