@@ -543,7 +543,7 @@ def pick_extensions(files, extensions):
 class _CachedReading:
     def get_files(self, paths, exclude=None, extensions=None):
         # Pelican walks the content folder here, again for its check of the disabled
-        # readers' files (another extension list: 0.1 s at 10,000 articles), and the
+        # readers' files (another extension list: 0.03 s at 10,000 articles), and the
         # prefetch needs the same list: walk once per build, every extension, and pick
         # by extension as Pelican's ``_include_path`` does (``pick_extensions``). In path
         # order: Pelican returns a set, whose order changes with every process (hash
