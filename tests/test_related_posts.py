@@ -546,12 +546,25 @@ def test_lists_computed_after_a_text_edit_are_remembered_for_the_next_build(
 ):
     """Lists computed after a text edit, in the build or in a process of their own, are
     saved under their key, so the build after reuses them; a change of anything else than
-    the texts (a tag) computes them again."""
-    runs = []
+    the texts (a tag) computes them again. In a process of their own, the process also
+    decides whether the last lists hold (``lists_for``): the build forks each time."""
+    computed = tmp_path / "computed"  # one line per computation, from either process
+    started = []
     monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
-    monkeypatch.setattr(plugin, "BackgroundLists", counting(plugin.BackgroundLists, runs))
+    monkeypatch.setattr(plugin, "BackgroundLists", counting(plugin.BackgroundLists, started))
     original = plugin.compute_lists
-    monkeypatch.setattr(plugin, "compute_lists", lambda *a: runs.append(a) or original(*a))
+
+    def compute_lists(*args):
+        with open(computed, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return original(*args)
+
+    monkeypatch.setattr(plugin, "compute_lists", compute_lists)
+
+    def runs():
+        lines = computed.read_text(encoding="utf-8").split() if computed.exists() else []
+        assert (str(os.getpid()) in lines) is not background  # where they were computed
+        return len(lines)
 
     def build(items):
         generator = FakeGenerator(items, tmp_path / "cache")
@@ -561,17 +574,18 @@ def test_lists_computed_after_a_text_edit_are_remembered_for_the_next_build(
 
     texts = labelled_texts()
     build([FakeArticle(n, text) for n, text in enumerate(texts)])
-    assert len(runs) == 1
+    assert runs() == 1
     edited = [FakeArticle(n, text) for n, text in enumerate(texts)]
     edited[3]._content = edited[17]._content
     lists = build(edited)
-    assert len(runs) == 2
+    assert runs() == 2
     again = [FakeArticle(n, text) for n, text in enumerate(texts)]
     again[3]._content = again[17]._content
-    assert build(again) == lists and len(runs) == 2  # remembered
+    assert build(again) == lists and runs() == 2  # remembered
     again[5].tags = ["Nông thôn mới"]
     build(again)
-    assert len(runs) == 3
+    assert runs() == 3
+    assert len(started) == (4 if background else 0)
 
 
 def test_text_keys_version_is_the_same_in_every_process():
