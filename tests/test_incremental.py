@@ -1609,3 +1609,67 @@ def test_files_found_by_one_walk_are_pelicans_for_every_extension_list(tmp_path,
             "articles/2024/con/h.html", "articles/2024/e.tar.md", "articles/2024/f",
         ]  # fmt: skip
         assert found[ArticlesGenerator][2] == ["articles/2024/a.md", "rieng.md"]
+
+
+def test_an_edit_writes_the_object_snapshot_as_a_delta_until_it_grows(
+    tmp_path, project, monkeypatch
+):
+    """An edit's build leaves the whole object snapshot as it is and writes what changed
+    (the entries put, the paths dropped) to a delta file that the next build applies; once
+    the delta holds more than DELTA_SHARE of the entries, the whole file is written again and
+    the delta goes. A delta made for another whole file is not applied. Every output equals
+    a cold build's."""
+    import marshal
+
+    from plugins.incremental.readers import ObjectSnapshot
+
+    monkeypatch.setattr(ObjectSnapshot, "DELTA_SHARE", 0.15)  # 3 of the 23 or 24 articles
+    content, theme = project
+    caches = tmp_path / "incremental-cache" / "incremental"
+    posts = content / "articles" / "2023"
+    build(tmp_path, "incremental", content, theme)
+    (whole,) = caches.glob("objects-*.marshal")
+    first = whole.stat()
+    assert not list(caches.glob("delta-objects-*"))
+
+    def delta_of():
+        (delta,) = caches.glob("delta-objects-*.marshal")
+        assert delta.name == "delta-" + whole.name
+        _, base, put, dropped = marshal.loads(delta.read_bytes())
+        names = sorted(os.path.basename(p) for p in put), [os.path.basename(p) for p in dropped]
+        return base, names
+
+    edit(posts / "bai-5.md", article(5, body="Nội dung đã sửa."))
+    assert_same_as_cold(tmp_path, "edit", content, theme)
+    assert (whole.stat().st_ino, whole.stat().st_mtime_ns) == (first.st_ino, first.st_mtime_ns)
+    assert delta_of() == ((first.st_ino, first.st_size, first.st_mtime_ns), (["bai-5.md"], []))
+
+    (posts / "bai-7.md").unlink()
+    with monkeypatch.context() as patch:
+        made = count_articles_made(patch)
+        build(tmp_path, "incremental", content, theme)
+    assert made == []  # bai-5.md's object came from the delta
+    assert_same_as_cold(tmp_path, "delete", content, theme)
+    assert delta_of()[1] == (["bai-5.md"], ["bai-7.md"])
+
+    # A delta made for another whole file (here: the same bytes, another mtime) is not
+    # applied: the articles it holds are read again, and no other.
+    os.utime(whole, ns=(first.st_atime_ns, first.st_mtime_ns + 1_000_000_000))
+    edit(posts / "bai-6.md", article(6, body="Sửa bài sáu."))
+    with monkeypatch.context() as patch:
+        made = count_articles_made(patch)
+        build(tmp_path, "incremental", content, theme)
+    assert sorted(made) == ["bai-5.md", "bai-6.md"]
+    assert_same_as_cold(tmp_path, "stale delta", content, theme)
+    assert delta_of()[1] == (["bai-5.md", "bai-6.md"], ["bai-7.md"])
+
+    edit(posts / "bai-8.md", article(8, body="Sửa bài tám."))
+    assert_same_as_cold(tmp_path, "the delta grew", content, theme)
+    assert not list(caches.glob("delta-objects-*"))
+    assert whole.stat().st_ino != first.st_ino
+    with monkeypatch.context() as patch:
+        made = count_articles_made(patch)
+        edit(posts / "bai-9.md", article(9, body="Sửa bài chín."))
+        build(tmp_path, "incremental", content, theme)
+    assert made == ["bai-9.md"]  # the whole file holds every other article
+    assert delta_of()[1] == (["bai-9.md"], [])
