@@ -220,15 +220,31 @@ def test_stable_repr_of_a_function_is_the_same_in_every_process(tmp_path):
 def test_manifest_entry_is_trusted_only_while_the_file_is_intact(tmp_path):
     output = tmp_path / "out"
     output.mkdir()
-    state = BuildState(str(output), str(tmp_path / "m.json"))
+    state = BuildState(str(output), str(tmp_path / "m.marshal"))
     state.record("a.html", "f1", b"one")
     state.save()
-    fresh = BuildState(str(output), str(tmp_path / "m.json"))
+    fresh = BuildState(str(output), str(tmp_path / "m.marshal"))
     assert fresh.unchanged("a.html", "f1")
     assert not fresh.unchanged("a.html", "f2")
     (output / "a.html").write_bytes(b"two")
     assert not fresh.unchanged("a.html", "f1")
     assert fresh.stale() == ["a.html"]  # nothing claimed it yet in this build
+
+
+@pytest.mark.parametrize("data", [
+    b'{"format": 1, "files": {"a.html": ["f1", 3, 0]}, "last": null}',  # JSON, before
+    b"\x00\xff garbage", b"", b"N",  # not marshal; marshal's None
+])  # fmt: skip
+def test_a_foreign_or_broken_manifest_counts_as_none(tmp_path, data):
+    """A manifest of another format (the JSON one of earlier versions) or broken bytes is
+    no manifest: every page is rendered, nothing is trusted."""
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "a.html").write_bytes(b"one")
+    (tmp_path / "m.marshal").write_bytes(data)
+    state = BuildState(str(output), str(tmp_path / "m.marshal"))
+    assert state.previous == {} and state.last is None
+    assert not state.unchanged("a.html", "f1")
 
 
 @pytest.fixture

@@ -161,7 +161,7 @@ def test_content_warnings_are_expected_and_do_not_fail(published):
 def _wait_for_build(output, cache, process, timeout=120):
     """Wait until the build has started in the standby folder: the build's manifest is
     copied there just before it starts (and exists until the swap)."""
-    started = cache / "incremental" / f"publish-{output_key(output)}.json.staging"
+    started = cache / "incremental" / f"publish-{output_key(output)}.marshal.staging"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if started.exists():

@@ -224,7 +224,7 @@ def publish(settings, output):
     # manifest a copy of the live one: the incremental build then renders and writes only
     # what changed, and unchanged files keep their mtime in the new output/.
     stem = os.path.join(settings["CACHE_PATH"], "incremental", f"publish-{output_key(output)}")
-    manifest, staging_manifest = stem + ".json", stem + ".json.staging"
+    manifest, staging_manifest = stem + ".marshal", stem + ".marshal.staging"
     clean_mark = stem + ".standby"  # present: the standby folder is as the last swap left it
     os.makedirs(os.path.dirname(manifest), exist_ok=True)
     staging = standby_path(output)

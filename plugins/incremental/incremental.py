@@ -203,7 +203,7 @@ class Build:
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         self.templates = TemplateCache(cache_root, self.settings_key)
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
-            cache_root, f"manifest-{output_key(pelican.output_path)}.json"
+            cache_root, f"manifest-{output_key(pelican.output_path)}.marshal"
         )
         self.state = BuildState(pelican.output_path, manifest)
         # Every folder Pelican's Jinja loader finds templates in, and the theme's static

@@ -4,13 +4,14 @@ The manifest maps each output file to the fingerprint of what it was rendered fr
 its size and mtime as written. A page is skipped only if its fingerprint is the same AND
 the file on disk still has that size and mtime: a file changed, deleted or restored by
 anyone else is rendered again, so a wrong or foreign manifest costs time, never
-correctness.
+correctness. Kept with marshal: at 10,000 articles the manifest is 1.6 MB, read once and
+written twice a build (JSON took 0.02 s each way, marshal 0.001–0.008 s).
 """
 
-import json
+import marshal
 import os
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 
 
 def write_if_changed(path, data):
@@ -52,12 +53,12 @@ class BuildState:
         self.rendered = []  # output names rendered by this build (changed or not)
         self.written = []  # output names whose bytes changed
         try:
-            with open(manifest_path, encoding="utf-8") as handle:
-                data = json.load(handle)
+            with open(manifest_path, "rb") as handle:
+                data = marshal.loads(handle.read())
             if data.get("format") == MANIFEST_FORMAT:
                 self.previous = data["files"]
                 self.last = data.get("last")
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError):
             self.previous = {}
 
     def path_of(self, name):
@@ -129,6 +130,5 @@ class BuildState:
         self._write()
 
     def _write(self):
-        data = json.dumps({"format": MANIFEST_FORMAT, "files": self.current, "last": self.last},
-                          sort_keys=True, separators=(",", ":"))  # fmt: skip
-        write_atomically(self.manifest_path, data.encode("utf-8"))
+        data = {"format": MANIFEST_FORMAT, "files": self.current, "last": self.last}
+        write_atomically(self.manifest_path, marshal.dumps(data))
