@@ -16,11 +16,12 @@ tokenises the articles whose text changed; the text key of each article's title 
 remembered too, so an unchanged article's text is not even extracted again. Same input, same
 output, byte for byte.
 
-From ``BACKGROUND_MINIMUM`` articles on (and unless INCREMENTAL_WORKERS = 1), the lists are
-computed in a forked process while the build goes on: each ``article.related_posts`` is a
-stand-in (``PendingList``) until the build first uses one, which waits for all of them and
-puts the real lists in place. The incremental plugin writes the article pages after the
-listings, so an edit's build waits for them as late as it can.
+From ``BACKGROUND_MINIMUM`` articles on (and unless INCREMENTAL_WORKERS = 1), a forked
+process finds whether the last lists still hold, and computes them if not, while the build
+goes on (``lists_for``): each ``article.related_posts`` is a stand-in (``PendingList``)
+until the build first uses one, which waits for all of them and puts the real lists in place.
+The incremental plugin writes the article pages after the listings, so an edit's build waits
+for them as late as it can.
 
 Settings:
     RELATED_POSTS_MAX = 5               # links under each article (0: none)
