@@ -15,8 +15,9 @@ without ``--target`` the target is the working tree. Both run with this checkout
 so compare revisions with the same requirements.txt. Kinds: ``recent`` (a sentence appended
 to the newest article), ``old`` (to an old one), ``new`` (an article added after all others):
 ``bench_build``'s edits. Printed: each build's wall seconds (inside the process, from the
-settings read to the end of the build, as ``bench_build``), per kind the two means and
-their ratio.
+settings read to the end of the build, as ``bench_build``) and CPU seconds (the build's and
+its workers'), per kind the two means and their ratios. On a busy machine the CPU seconds
+vary less than the wall seconds: a change that removes work shows there first.
 """
 
 import argparse
@@ -65,8 +66,8 @@ def change(corpus, kind, originals):
 
 
 def compare(size, base, target, rounds, kinds, search, work=AB):
-    """{kind: {"base": [s…], "target": [s…]}} and the files whose bytes differ between the
-    two outputs at the end (none expected)."""
+    """{kind: {"base": [s…], "target": [s…]}} of wall seconds, the same of CPU seconds, and
+    the files whose bytes differ between the two outputs at the end (none expected)."""
     source, categories = site_corpus(size)
     corpus = work / f"corpus-{size}"
     shutil.rmtree(corpus, ignore_errors=True)
@@ -82,6 +83,7 @@ def compare(size, base, target, rounds, kinds, search, work=AB):
         }  # fmt: skip
         run(OURS, settings[name], root=trees[name])  # cold: each fills its caches
     times = {kind: {"base": [], "target": []} for kind in kinds}
+    cpu = {kind: {"base": [], "target": []} for kind in kinds}
     originals = {}  # what edit_article and add_article record; the copy is thrown away
     for number in range(rounds):
         for kind in kinds:
@@ -90,14 +92,16 @@ def compare(size, base, target, rounds, kinds, search, work=AB):
             for name in order:
                 figures = run(OURS, settings[name], root=trees[name])
                 times[kind][name].append(figures["wall"])
-                print(f"round {number + 1} {kind:6} {name:6} {figures['wall']:7.2f} s", flush=True)
+                cpu[kind][name].append(figures["cpu"])
+                print(f"round {number + 1} {kind:6} {name:6} {figures['wall']:7.2f} s"
+                      f" ({figures['cpu']:.2f} s CPU)", flush=True)  # fmt: skip
     base_files = file_digests(work / "base" / "output")
     target_files = file_digests(work / "target" / "output")
     differ = sorted(
         name for name in set(base_files) | set(target_files)
         if base_files.get(name) != target_files.get(name)
     )  # fmt: skip
-    return times, differ
+    return times, cpu, differ
 
 
 def main(argv=None):
@@ -122,13 +126,17 @@ def main(argv=None):
     print(f"Machine: {machine()}")
     print(f"base {base_commit[:12]} against target {target_name}, {args.size} articles, "
           f"search {args.search}, {args.rounds} rounds")  # fmt: skip
-    times, differ = compare(args.size, base, target, args.rounds, kinds, args.search == "on")
+    times, cpu, differ = compare(args.size, base, target, args.rounds, kinds,
+                                 args.search == "on")  # fmt: skip
     print(f"\n{'edit':8} {'base s':>30} {'target s':>30} {'target / base':>14}")
     for kind, pair in times.items():
         row = [", ".join(f"{t:.2f}" for t in pair[name]) for name in ("base", "target")]
         ratio = mean(pair["target"]) / mean(pair["base"])
         print(f"{kind:8} {row[0]:>30} {row[1]:>30} {ratio:14.3f}")
         print(f"{'  mean':8} {mean(pair['base']):30.2f} {mean(pair['target']):30.2f}")
+        used = cpu[kind]
+        print(f"{'  CPU':8} {mean(used['base']):30.2f} {mean(used['target']):30.2f} "
+              f"{mean(used['target']) / mean(used['base']):14.3f}")
     if differ:
         print(f"\nthe outputs differ in {len(differ)} files, first: {differ[:5]}")
         return 1

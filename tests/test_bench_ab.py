@@ -8,11 +8,12 @@ def test_the_same_code_twice_makes_the_same_site_and_is_timed_each_round(tmp_pat
     base = tmp_path / "base"
     commit = bench_ab.export("HEAD", base)
     assert len(commit) == 40 and (base / "pelicanconf.py").is_file()
-    times, differ = bench_ab.compare(40, base, ROOT, rounds=2, kinds=["recent"], search=False,
-                                     work=tmp_path / "ab")  # fmt: skip
+    times, cpu, differ = bench_ab.compare(40, base, ROOT, rounds=2, kinds=["recent"],
+                                          search=False, work=tmp_path / "ab")  # fmt: skip
     assert differ == []
-    assert len(times["recent"]["base"]) == len(times["recent"]["target"]) == 2
-    assert all(seconds > 0 for seconds in times["recent"]["base"] + times["recent"]["target"])
+    for measured in (times, cpu):
+        assert len(measured["recent"]["base"]) == len(measured["recent"]["target"]) == 2
+        assert all(s > 0 for s in measured["recent"]["base"] + measured["recent"]["target"])
 
 
 def test_a_target_that_makes_another_site_is_reported(tmp_path):
@@ -21,6 +22,6 @@ def test_a_target_that_makes_another_site_is_reported(tmp_path):
     bench_ab.export("HEAD", target)
     footer = target / "theme" / "templates" / "partials" / "footer.html"
     footer.write_text(footer.read_text(encoding="utf-8") + "<!-- khác -->\n", encoding="utf-8")
-    _, differ = bench_ab.compare(40, base, target, rounds=1, kinds=["new"], search=False,
-                                 work=tmp_path / "ab")  # fmt: skip
+    _, _, differ = bench_ab.compare(40, base, target, rounds=1, kinds=["new"], search=False,
+                                    work=tmp_path / "ab")  # fmt: skip
     assert "index.html" in differ and "sitemap.xml" not in differ
