@@ -1689,3 +1689,88 @@ def test_an_edit_writes_the_object_snapshot_as_a_delta_until_it_grows(
         build(tmp_path, "incremental", content, theme)
     assert made == ["bai-9.md"]  # the whole file holds every other article
     assert delta_of()[1] == (["bai-9.md"], [])
+
+
+@pytest.fixture
+def early_renders(monkeypatch):
+    """Render workers for as few as two pages, related lists in a process of their own (as
+    at archive scale); the number of pages each early rendering took, in order."""
+    from plugins.incremental import incremental
+    from plugins.related_posts import related_posts
+
+    monkeypatch.setattr(incremental, "PARALLEL_RENDER_MINIMUM", 2)
+    monkeypatch.setattr(related_posts, "BACKGROUND_MINIMUM", 0)
+    started = []
+    original = incremental.Build.render_listings_early
+
+    def spy(self):
+        queued = len(self.deferred)
+        original(self)
+        if self.early_render is not None:
+            started.append(queued)
+
+    monkeypatch.setattr(incremental.Build, "render_listings_early", spy)
+    return started
+
+
+def test_the_listings_a_new_article_shifts_are_rendered_early_in_workers(
+    tmp_path, project, early_renders
+):
+    """A new article shifts every page of the newest-first lists: those listings are
+    rendered in worker processes while the build goes on with the article pages, and the
+    output is a cold build's. No process is left behind."""
+    import multiprocessing
+
+    content, theme = project
+    build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2)
+    early_renders.clear()
+    edit(content / "articles" / "2023" / "moi.md", article(30, day=400))
+    assert_same_as_cold(tmp_path, "new article", content, theme, INCREMENTAL_WORKERS=2)
+    assert early_renders and early_renders[0] >= 4  # the incremental build's listings
+    assert multiprocessing.active_children() == []
+
+
+def test_listings_that_show_related_lists_are_not_rendered_early(
+    tmp_path, project, early_renders
+):
+    """A theme whose article cards show related lists: the listings wait for the lists, so
+    they are rendered at the end as before, and the output is a cold build's."""
+    content, theme = project
+    card = theme / "templates" / "macros" / "article_card.html"
+    edit(card, card.read_text(encoding="utf-8").replace(
+        '<p class="card__meta">',
+        '<p class="card__related">{% for other in article.related_posts %}'
+        "{{ other.title }};{% endfor %}</p>\n  <p class=\"card__meta\">",
+    ))  # fmt: skip
+    build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2)
+    edit(content / "articles" / "2023" / "moi.md", article(30, day=400))
+    site = assert_same_as_cold(tmp_path, "related on cards", content, theme,
+                               INCREMENTAL_WORKERS=2)  # fmt: skip
+    assert early_renders == []
+    assert "card__related" in (site.output / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_build_that_fails_after_rendering_early_ends_its_workers(
+    tmp_path, project, early_renders, monkeypatch
+):
+    """An article template error after the listings' early rendering started: the build
+    fails with the error, leaves no render worker behind, and the build after the fix equals
+    a cold build. (The related lists in the build: a failed build's lists' process is ended
+    by the next build, see test_related_posts.)"""
+    import multiprocessing
+
+    from plugins.related_posts import related_posts
+
+    monkeypatch.setattr(related_posts, "BACKGROUND_MINIMUM", 10**9)
+    content, theme = project
+    build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2)
+    edit(content / "articles" / "2023" / "moi.md", article(30, day=400))
+    template = theme / "templates" / "article.html"
+    good = template.read_text(encoding="utf-8")
+    edit(template, good.replace("{{ article.title }}", "{{ article.title | khong_co }}", 1))
+    with pytest.raises(Exception, match="khong_co"):
+        build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2)
+    assert early_renders
+    assert multiprocessing.active_children() == []
+    edit(template, good)
+    assert_same_as_cold(tmp_path, "after the fix", content, theme, INCREMENTAL_WORKERS=2)

@@ -913,3 +913,32 @@ def test_installed_namespace_plugin_of_the_same_name_never_runs(
     assert "plugins.related_posts" in site.settings["PLUGINS"]
     assert not marker.exists() or marker.read_text() == "imported"
     assert related_hrefs(site, "2024/01/ket-nap-dang-vien-a.html") == ["ket-nap-dang-vien-b"]
+
+
+def test_a_stand_in_used_in_a_forked_process_fails_instead_of_waiting(tmp_path, monkeypatch):
+    """A process forked from the build while the lists are computed (a render worker) has no
+    way to get them: using a stand-in there raises at once instead of waiting for ever."""
+    import time
+
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    items = [FakeArticle(n, text) for n, text in enumerate(labelled_texts()[:6])]
+    generator = FakeGenerator(items, tmp_path / "cache")
+    generator.settings["INCREMENTAL_WORKERS"] = 2
+    plugin.set_related_posts(generator)
+    pid = os.fork()
+    if pid == 0:  # the forked process
+        try:
+            list(items[0].related_posts)
+        except RuntimeError:
+            os._exit(0)
+        os._exit(1)
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked process waited for the lists")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+    plugin.wait_for_lists()  # the build's own process gets them
+    assert all(type(item.related_posts) is list for item in items)

@@ -273,6 +273,7 @@ class BackgroundLists:
     def __init__(self, articles, job, started):
         global _job
         self.articles, self.started, self.lists = articles, started, None
+        self.owner = os.getpid()
         _job = job
         try:
             self.pool, _ = start_worker_pool(1)  # the process has its copy of _job now
@@ -282,6 +283,11 @@ class BackgroundLists:
 
     def get(self):
         global _background
+        if self.lists is None and os.getpid() != self.owner:
+            # A process forked from the build (a render worker) would wait for ever: the
+            # pool that brings the lists does not run in it.
+            raise RuntimeError("related_posts: the related lists are not ready in a forked "
+                               "process (a template of the listings shows them?)")  # fmt: skip
         if self.lists is None:
             try:
                 outcome = self.future.result()
