@@ -1774,3 +1774,23 @@ def test_a_build_that_fails_after_rendering_early_ends_its_workers(
     assert multiprocessing.active_children() == []
     edit(template, good)
     assert_same_as_cold(tmp_path, "after the fix", content, theme, INCREMENTAL_WORKERS=2)
+
+
+def test_listings_are_rendered_at_the_end_when_no_process_can_be_forked_early(
+    tmp_path, project, early_renders, monkeypatch
+):
+    """No process to be had when the listings are queued (memory, a process limit): they
+    are rendered at the end as before, and the output is a cold build's."""
+    from plugins.incremental import incremental
+
+    def no_process(workers):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    content, theme = project
+    build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2)
+    assert early_renders  # a cold build queues every listing
+    early_renders.clear()
+    monkeypatch.setattr(incremental, "start_worker_pool", no_process)
+    edit(content / "articles" / "2023" / "moi.md", article(30, day=400))
+    assert_same_as_cold(tmp_path, "no process", content, theme, INCREMENTAL_WORKERS=2)
+    assert early_renders == []

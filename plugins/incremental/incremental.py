@@ -227,7 +227,7 @@ class Build:
         self.context = None
         self.generators = []
         self.deferred = []
-        self.early_render = None  # (pool, its start, shares) of render_listings_early
+        self.early_render = None  # (pool, its start, its shares' futures): see below
         self.defer_rendering = True
         self.finished = False  # every page and static file written (see finish)
         self.collector = BuildCollector()
@@ -445,6 +445,9 @@ class Build:
         _render_state = (jobs, self.state.output_path)
         try:
             pool, started = start_worker_pool(workers)  # forked now, with the jobs
+        except OSError as error:  # no process to be had now: they wait for the end
+            logger.debug("incremental: listings not rendered early (%s)", error)
+            return
         finally:
             _render_state = None
         self.deferred = []
