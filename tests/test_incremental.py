@@ -1783,14 +1783,21 @@ def test_listings_are_rendered_at_the_end_when_no_process_can_be_forked_early(
     are rendered at the end as before, and the output is a cold build's."""
     from plugins.incremental import incremental
 
-    def no_process(workers):
-        raise BlockingIOError(11, "Resource temporarily unavailable")
+    refused = []
+    start_worker_pool = incremental.start_worker_pool
+
+    def no_process_at_first(workers):  # then processes again, for the end's rendering
+        if not refused:
+            refused.append(workers)
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return start_worker_pool(workers)
 
     content, theme = project
     build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2)
     assert early_renders  # a cold build queues every listing
     early_renders.clear()
-    monkeypatch.setattr(incremental, "start_worker_pool", no_process)
+    monkeypatch.setattr(incremental, "start_worker_pool", no_process_at_first)
     edit(content / "articles" / "2023" / "moi.md", article(30, day=400))
+    build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2)
+    assert refused == [2] and early_renders == []
     assert_same_as_cold(tmp_path, "no process", content, theme, INCREMENTAL_WORKERS=2)
-    assert early_renders == []

@@ -77,7 +77,6 @@ from plugins.incremental.readers import (
     start_worker_pool,
     worker_count,
     worker_died,
-    worker_pool,
 )
 from plugins.incremental.state import BuildState, write_if_changed
 from plugins.incremental.templates import JinjaBytecodeCache, TemplateCache, parsed_references
@@ -441,26 +440,30 @@ class Build:
             or any(self.shows_related(job[0]) for job in jobs)
         ):
             return
+        try:
+            self.early_render = self._start_rendering(jobs, workers)
+        except OSError as error:  # no process to be had now: they wait for the end
+            logger.debug("incremental: listings not rendered early (%s)", error)
+            return
+        self.deferred = []
+
+    def _start_rendering(self, jobs, workers):
+        """Fork ``workers`` processes that render ``jobs`` and write them, each share every
+        n-th page (a few shares per worker: a stopped build waits only for the shares
+        running): (the pool, the task that forked it, the shares' futures)."""
         global _render_state
         _render_state = (jobs, self.state.output_path)
         try:
             pool, started = start_worker_pool(workers)  # forked now, with the jobs
-        except OSError as error:  # no process to be had now: they wait for the end
-            logger.debug("incremental: listings not rendered early (%s)", error)
-            return
         finally:
             _render_state = None
-        self.deferred = []
         shares = workers * RENDER_SHARES_PER_WORKER
-        futures = [pool.submit(_render_share, (i, shares)) for i in range(shares)]
-        self.early_render = (pool, started, futures)
+        return pool, started, [pool.submit(_render_share, (i, shares)) for i in range(shares)]
 
-    def _early_results(self):
-        """The results of ``render_listings_early``'s shares, once all are done."""
-        early, self.early_render = self.early_render, None
-        if early is None:
-            return []
-        pool, started, futures = early
+    def _rendered(self, rendering):
+        """What ``_start_rendering``'s shares wrote, in queue order, once all are done (the
+        summaries they cut are kept); the pool is shut down."""
+        pool, started, futures = rendering
         with pool:
             try:
                 started.result()
@@ -485,25 +488,20 @@ class Build:
         renders every n-th page and writes it), else here. The parent records the results
         in the manifest in queue order, so the outcome does not depend on the workers
         (the listings rendered early first: they were queued first)."""
-        early = self._early_results()
+        early, self.early_render = self.early_render, None
+        results = self._rendered(early) if early is not None else []
         jobs, self.deferred = self.deferred, []
         workers = worker_count(self.settings)
-        global _render_state
-        _render_state = (jobs, self.state.output_path)
-        try:
-            if len(jobs) >= PARALLEL_RENDER_MINIMUM and workers > 1:
-                # A few shares per worker: a stopped build waits only for the shares running.
-                shares = workers * RENDER_SHARES_PER_WORKER
-                with worker_pool(workers) as pool:
-                    parts = list(pool.map(_render_share, [(i, shares) for i in range(shares)]))
-                results = sorted((r for part, _ in parts for r in part), key=lambda r: r[0])
-                for _, summaries in parts:
-                    self.new_summaries.update(summaries)
-            else:
-                results, _ = _render_share((0, 1))
-        finally:
-            _render_state = None
-        for _, name, fingerprint, size, mtime, written in [*early, *results]:
+        if len(jobs) >= PARALLEL_RENDER_MINIMUM and workers > 1:
+            results += self._rendered(self._start_rendering(jobs, workers))
+        else:
+            global _render_state
+            _render_state = (jobs, self.state.output_path)
+            try:
+                results += _render_share((0, 1))[0]
+            finally:
+                _render_state = None
+        for _, name, fingerprint, size, mtime, written in results:
             self.state.adopt(name, fingerprint, size, mtime, written)
 
     # --- the end of a build -------------------------------------------------------------
