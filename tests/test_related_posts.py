@@ -486,10 +486,10 @@ def test_remembered_text_keys_give_the_lists_of_a_cold_build(tmp_path):
     extracted = []
     original = plugin.article_record
 
-    def record(article, published, known_key=None):
+    def record(row, published, text, known_key=None):
         if known_key is None:
-            extracted.append(article.slug)
-        return original(article, published, known_key)
+            extracted.append(row.slug)
+        return original(row, published, text, known_key)
 
     plugin.article_record = record
     try:
@@ -795,6 +795,93 @@ def test_a_build_in_the_same_process_discards_lists_left_unused(tmp_path, monkey
     assert [type(item.related_posts) for item in first] == [plugin.PendingList] * len(first)
     assert all(type(item.related_posts) is list and item.related_posts for item in second)
     assert multiprocessing.active_children() == []
+
+
+# What the ListsProcess did, written by the process itself (a file: it is another process).
+_ORIGINAL_COMPUTE_SENT = plugin._compute_sent
+_RECORD = {"path": None}
+
+
+def _recording_compute_sent(rows, texts, *args):
+    with open(_RECORD["path"], "a", encoding="utf-8") as handle:
+        handle.write(f"{os.getpid()} {len(texts)}\n")
+    return _ORIGINAL_COMPUTE_SENT(rows, texts, *args)
+
+
+def _failing_load(settings):
+    raise OSError("không đọc được bộ nhớ đệm")
+
+
+def labelled_content(tmp_path):
+    return make_content(tmp_path, {
+        f"{path.parent.name}/{path.name}": path.read_text(encoding="utf-8")
+        for path in LABELLED.glob("*/*.md")
+    })  # fmt: skip
+
+
+def edit_first_article(content):
+    path = sorted((Path(content) / "articles").rglob("*.md"))[0]
+    text = path.read_text(encoding="utf-8").rstrip("\n")
+    path.write_text(text + " Ban chấp hành đảng bộ xã đã họp phiên thường kỳ.\n", "utf-8")
+
+
+@pytest.mark.parametrize("outcome", ["used", "too many texts", "failed"])
+def test_lists_process_started_before_reading(tmp_path, monkeypatch, outcome):
+    """From the second build on (the caches hold the last build's texts), a process is
+    started before the articles are read: it is sent the articles' plain values and the one
+    edited text, and computes the lists. When it would need more texts than
+    SENT_TEXTS_MAXIMUM, or could not read the caches, a process forked when reading ends
+    computes them as before. Either way: the pages of a cold build, no process left."""
+    import multiprocessing
+
+    processes, computed = [], tmp_path / "computed"
+    _RECORD["path"] = str(computed)
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    monkeypatch.setattr(plugin, "ListsProcess", counting(plugin.ListsProcess, processes))
+    monkeypatch.setattr(plugin, "_compute_sent", _recording_compute_sent)
+    if outcome == "too many texts":
+        monkeypatch.setattr(plugin, "SENT_TEXTS_MAXIMUM", 0)
+    if outcome == "failed":
+        monkeypatch.setattr(plugin, "_load", _failing_load)
+    content = labelled_content(tmp_path)
+    settings = {"INCREMENTAL_WORKERS": 2, "CACHE_PATH": str(tmp_path / "cache")}
+    build_site(tmp_path / "out", content=content, **settings)
+    assert processes == []  # no caches yet: nothing to read ahead
+    edit_first_article(content)
+    site = build_site(tmp_path / "out", content=content, **settings)
+    assert len(processes) == 1
+    lines = computed.read_text(encoding="utf-8").split("\n")[:-1] if computed.exists() else []
+    if outcome == "used":
+        pid, sent = lines[0].split()
+        assert (len(lines), sent) == (1, "1") and int(pid) != os.getpid()
+    else:
+        assert lines == []
+    cold = build_site(tmp_path / "cold", content=content, INCREMENTAL_WORKERS=2)
+    assert file_digests(site.output) == file_digests(cold.output)
+    assert not site.log.messages()
+    assert multiprocessing.active_children() == []
+    assert plugin._process is None and plugin._background is None
+
+
+def test_a_lists_process_left_by_a_failed_build_is_ended_by_the_next(tmp_path, monkeypatch):
+    """A build that failed while it read (``make devserver`` goes on): the next build ends
+    the process started for it before it starts its own."""
+    import multiprocessing
+
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    generator = FakeGenerator([], tmp_path / "cache")
+    generator.settings["INCREMENTAL_WORKERS"] = 2
+    plugin.start_process(generator)
+    assert plugin._process is None  # no text keys of a last build
+    related_lists([FakeArticle(n, t) for n, t in enumerate(labelled_texts()[:6])],
+                  tmp_path / "cache")  # fmt: skip
+    plugin.start_process(generator)
+    left = plugin._process
+    assert left is not None and left.known()  # it read the caches
+    plugin.start_process(generator)
+    assert plugin._process is not left and left.pool._shutdown_thread
+    plugin.discard_process()
+    assert plugin._process is None and multiprocessing.active_children() == []
 
 
 def test_pending_list_stands_for_its_list():

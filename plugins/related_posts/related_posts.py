@@ -16,12 +16,16 @@ tokenises the articles whose text changed; the text key of each article's title 
 remembered too, so an unchanged article's text is not even extracted again. Same input, same
 output, byte for byte.
 
-From ``BACKGROUND_MINIMUM`` articles on (and unless INCREMENTAL_WORKERS = 1), a forked
+From ``BACKGROUND_MINIMUM`` articles on (and unless INCREMENTAL_WORKERS = 1), another
 process finds whether the last lists still hold, and computes them if not, while the build
 goes on (``lists_for``): each ``article.related_posts`` is a stand-in (``PendingList``)
 until the build first uses one, which waits for all of them and puts the real lists in place.
 The incremental plugin writes the article pages after the listings, so an edit's build waits
-for them as late as it can.
+for them as late as it can. When the last build had that many articles, the process is
+started before the articles are read (``ListsProcess``): it imports numpy and scipy and reads
+the caches meanwhile, on the core reading leaves idle, and is then sent each article's plain
+values (``Row``) and the few texts it has no vectors for. Otherwise (a first build, many new
+texts) it is forked when reading ends and takes all that from its copy of the articles.
 
 Settings:
     RELATED_POSTS_MAX = 5               # links under each article (0: none)
@@ -44,6 +48,9 @@ import os
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from functools import partial
+from typing import NamedTuple
 
 from pelican import signals
 
@@ -122,30 +129,59 @@ def related_slugs(value):
     return tuple(slug for slug in (nfc(part).strip() for part in str(value).split(",")) if slug)
 
 
-def article_text(article):
-    """What the scoring reads: the title (twice: it names the topic) and the plain text."""
+def article_text(title, content):
+    """What the scoring reads of an article: the title (twice: it names the topic) and the
+    plain text of its HTML ``content``."""
     from plugins.related_posts.scoring import plain_text
 
-    title = plain_text(article.title)
-    return f"{title} . {title} . {plain_text(article._content or '')}"
+    title = plain_text(title)
+    return f"{title} . {title} . {plain_text(content or '')}"
 
 
-def article_record(article, published, known_key=None):
-    """The scoring's record of an article. ``known_key``: the text key remembered for this
-    title and content, when the vector cache holds it (then the text is not extracted)."""
+class Row(NamedTuple):
+    """What the lists depend on of one article, in plain values (``article_row``): what a
+    process that did not read the articles is sent (``ListsProcess``)."""
+
+    slug: str
+    path: str  # the file, as Pelican has it
+    date: str  # ISO 8601, as written by Pelican's datetime
+    category: str
+    tags: tuple  # sorted
+    related: object  # the ``Related:`` metadata value, "" if none
+    title: str
+    source: str  # the file relative to the content folder, for messages
+
+
+def article_row(article):
+    return Row(
+        slug=article.slug,
+        path=str(article.source_path),
+        date=article.date.isoformat(),
+        category=str(article.category),
+        tags=tuple(sorted(str(tag) for tag in getattr(article, "tags", None) or ())),
+        related=article.metadata.get("related", ""),
+        title=article.title,
+        source=article.get_relative_source_path(),
+    )
+
+
+def article_record(row, published, text, known_key=None):
+    """The scoring's record of an article (its ``Row``). ``known_key``: the text key
+    remembered for this title and content, when the vector cache holds it; else ``text``,
+    a function that gives the text (``article_text``)."""
     from plugins.related_posts.scoring import Record
     from plugins.related_posts.terms import text_key
 
-    text = "" if known_key is not None else article_text(article)
+    text = "" if known_key is not None else text()
     return Record(
-        slug=article.slug,
-        date=to_vietnam_time(article.date),
-        category=str(article.category),
-        tags=tuple(sorted(str(tag) for tag in getattr(article, "tags", None) or ())),
+        slug=row.slug,
+        date=to_vietnam_time(datetime.fromisoformat(row.date)),
+        category=row.category,
+        tags=row.tags,
         text=text,
         published=published,
-        related=related_slugs(article.metadata.get("related")),
-        source=article.get_relative_source_path(),
+        related=related_slugs(row.related),
+        source=row.source,
         text_key=known_key if known_key is not None else text_key(text),
     )
 
@@ -159,9 +195,52 @@ def source_key(article):
     return hasher.digest()
 
 
-# Articles from which the lists are computed in a forked process while the build goes on;
-# below, the fork and its pool cost more than the overlap saves.
+# Articles from which the lists are computed in another process while the build goes on;
+# below, the process and its pool cost more than the overlap saves.
 BACKGROUND_MINIMUM = 500
+# The texts a ``ListsProcess`` may be sent (the articles it has no vectors for): with more (a
+# first build, a new version of the tokeniser) the process forked from the build extracts
+# them itself, from its copy of the articles.
+SENT_TEXTS_MAXIMUM = 200
+# Bytes of the text-keys file per article (marshal: a 20-byte key and a 16-byte value): how
+# many articles the last build had, without reading the file.
+TEXT_KEY_BYTES = 46
+
+
+def lists_settings(settings):
+    """The settings the lists depend on: RELATED_POSTS_* and CACHE_PATH."""
+    return {**{key: settings[key] for key in DEFAULTS}, "CACHE_PATH": settings["CACHE_PATH"]}
+
+
+def start_process(generator):
+    """``article_generator_init`` receiver: from ``BACKGROUND_MINIMUM`` articles in the last
+    build, start the process that will compute the lists (``ListsProcess``) now, before the
+    articles are read: it imports the scoring (numpy, scipy) and reads the caches on the core
+    that reading leaves idle, instead of after it, when every core is busy."""
+    global _process
+    discard_process()  # of a build that failed before it used it
+    settings = generator.settings
+    for key, value in DEFAULTS.items():
+        settings.setdefault(key, value)
+    if (
+        settings["RELATED_POSTS_MAX"] == 0
+        or not settings["RELATED_POSTS_CACHE"]
+        or worker_count(settings) < 2
+        or last_article_count(settings["CACHE_PATH"]) < max(BACKGROUND_MINIMUM, 1)
+    ):
+        return
+    try:
+        _process = ListsProcess(lists_settings(settings))
+    except OSError as error:  # no process to be had: forked later, or the lists made here
+        logger.debug("related_posts: no process started before reading (%s)", error)
+
+
+def last_article_count(cache_path):
+    """About how many articles the last build had (its text-keys file's size); 0 if none."""
+    try:
+        return os.path.getsize(os.path.join(cache_path, TEXT_KEYS_FILE)) // TEXT_KEY_BYTES
+    except OSError:
+        return 0
 
 
 def set_related_posts(generator):
@@ -169,64 +248,94 @@ def set_related_posts(generator):
     for key, value in DEFAULTS.items():
         settings.setdefault(key, value)
     discard_background()  # of a build that failed before it used its lists
-    published = list(generator.articles)
-    others = list(generator.drafts) + list(getattr(generator, "hidden_articles", []))
-    articles = published + others
-    if settings["RELATED_POSTS_MAX"] == 0 or not articles:
-        for article in articles:
-            article.related_posts = []
-        return
-    started = time.perf_counter()
-    sources = [source_key(a) for a in articles]
-    now = now_in_vietnam()
-    values = setting_values(settings)  # a wrong one stops the build here, not in the process
-    job = (articles, len(published), settings, values, sources, now)
-    if len(articles) >= BACKGROUND_MINIMUM and worker_count(settings) > 1:
-        # The process also takes the inputs' key and finds whether the last lists still
-        # hold (``lists_for``): 0.07 s at 10,000 articles that the build no longer waits for.
-        global _background
-        try:
-            _background = BackgroundLists(articles, job, started)
-        except OSError as error:  # no process to be had (memory, a process limit): here
-            logger.debug("related_posts: no background process (%s)", error)
-        else:
-            for index, article in enumerate(articles):
-                article.related_posts = PendingList(_background, index)
+    process = take_process()
+    try:
+        published = list(generator.articles)
+        others = list(generator.drafts) + list(getattr(generator, "hidden_articles", []))
+        articles = published + others
+        if settings["RELATED_POSTS_MAX"] == 0 or not articles:
+            for article in articles:
+                article.related_posts = []
             return
-    use_lists(articles, lists_for(*job), started)
+        started = time.perf_counter()
+        sources = [source_key(a) for a in articles]
+        now = now_in_vietnam()
+        values = setting_values(settings)  # a wrong one stops the build here, not elsewhere
+        job = (articles, len(published), lists_settings(settings), values, sources, now)
+        if len(articles) >= BACKGROUND_MINIMUM and worker_count(settings) > 1:
+            # The process also takes the inputs' key and finds whether the last lists still
+            # hold (``lists_for``): 0.07 s at 10,000 articles that the build does not wait for.
+            global _background
+            try:
+                _background, process = BackgroundLists.start(articles, job, started, process)
+            except OSError as error:  # no process to be had (memory, a process limit): here
+                logger.debug("related_posts: no background process (%s)", error)
+            else:
+                for index, article in enumerate(articles):
+                    article.related_posts = PendingList(_background, index)
+                return
+        use_lists(articles, lists_of_articles(*job), started)
+    finally:
+        if process is not None:  # not used
+            process.discard()
 
 
-def lists_for(articles, published_count, settings, values, sources, now):
+def lists_of_articles(articles, published_count, settings, values, sources, now):
+    """``lists_for`` the articles read by this process (or by the build it was forked from)."""
+    rows = [article_row(a) for a in articles]
+    return lists_for(rows, published_count, settings, values, sources, now,
+                     lambda i: article_text(articles[i].title, articles[i]._content))  # fmt: skip
+
+
+def lists_for(rows, published_count, settings, values, sources, now, text, loaded=None):
     """``compute_lists``'s outcome, or the last build's lists when nothing they depend on
     changed (``inputs_key``; then no text was tokenised)."""
-    key = inputs_key(articles, published_count, settings, sources, now)
+    key = inputs_key(rows, published_count, settings, sources, now)
     if settings["RELATED_POSTS_CACHE"]:
         lists = load_result(os.path.join(settings["CACHE_PATH"], RESULT_FILE), key)
         if lists is not None:
             return lists, [], 0
-    return compute_lists(articles, published_count, settings, values, sources, key, now)
+    return compute_lists(rows, published_count, settings, values, sources, key, now, text,
+                         loaded)  # fmt: skip
 
 
-def compute_lists(articles, published_count, settings, values, sources, key, now):
-    """The related lists of ``articles`` (indices), saving the caches; returns
+def load_caches(settings):
+    """The vector cache and the remembered text keys (``compute_lists``)."""
+    from plugins.related_posts.scoring import VectorCache  # numpy
+
+    if not settings["RELATED_POSTS_CACHE"]:
+        return VectorCache(), {}
+    cache = VectorCache.load(os.path.join(settings["CACHE_PATH"], CACHE_FILE))
+    return cache, load_text_keys(os.path.join(settings["CACHE_PATH"], TEXT_KEYS_FILE))
+
+
+def known_key(source, cache, remembered):
+    """The text key remembered for ``source`` (``source_key``) if the cache has its vector."""
+    known = remembered.get(source)
+    return known if known is not None and known in cache.docs else None
+
+
+def compute_lists(rows, published_count, settings, values, sources, key, now, text,
+                  loaded=None):  # fmt: skip
+    """The related lists of the articles of ``rows`` (indices), saving the caches; returns
     ``(lists, warnings, texts tokenised)``. ``values``: the checked ``setting_values``;
-    ``now``: the time ``inputs_key`` took (articles dated later are not candidates).
-    Logs nothing: it may run in a forked process, whose log records the build would not see
+    ``now``: the time ``inputs_key`` took (articles dated later are not candidates);
+    ``text(i)``: article i's text (``article_text``), asked only if the cache has no vector
+    for it; ``loaded``: ``load_caches``'s outcome, if already read.
+    Logs nothing: it may run in another process, whose log records the build would not see
     (``use_lists`` logs the warnings)."""
-    from plugins.related_posts.scoring import Params, VectorCache, related_articles  # numpy
+    from plugins.related_posts.scoring import Params, related_articles  # numpy
 
     params = Params(**values)
     use_cache = settings["RELATED_POSTS_CACHE"]
     cache_path = os.path.join(settings["CACHE_PATH"], CACHE_FILE)
-    cache = VectorCache.load(cache_path) if use_cache else VectorCache()
     keys_path = os.path.join(settings["CACHE_PATH"], TEXT_KEYS_FILE)
-    remembered = load_text_keys(keys_path) if use_cache else {}
-    records = []
-    for index, (article, source) in enumerate(zip(articles, sources, strict=True)):
-        known = remembered.get(source)
-        if known is not None and known not in cache.docs:
-            known = None
-        records.append(article_record(article, index < published_count, known))
+    cache, remembered = loaded if loaded is not None else load_caches(settings)
+    records = [
+        article_record(row, index < published_count, partial(text, index),
+                       known_key(source, cache, remembered))
+        for index, (row, source) in enumerate(zip(rows, sources, strict=True))
+    ]  # fmt: skip
     lists, warnings = related_articles(records, now, params, cache)
     lists = [[int(i) for i in chosen] for chosen in lists]  # numpy's integers: plain ones
     warnings = list(warnings)
@@ -257,29 +366,108 @@ def use_lists(articles, outcome, started):
     )  # fmt: skip
 
 
+_process = None  # the ListsProcess started for the build under way, not yet used
 _background = None  # the BackgroundLists of the build under way
 _job = None  # what the forked process computes: set just before the fork
+_loaded = None  # in a ListsProcess: the caches it read (``_load``)
 
 
 def _compute_job():
-    return lists_for(*_job)
+    return lists_of_articles(*_job)
+
+
+def _load(settings):
+    """In a ListsProcess: import the scoring and read the caches; return the sources
+    (``source_key``) whose vectors it has."""
+    global _loaded
+    cache, remembered = _loaded = load_caches(settings)
+    return {source for source in remembered if known_key(source, cache, remembered)}
+
+
+def _compute_sent(rows, texts, published_count, settings, values, sources, now):
+    """In a ListsProcess: ``lists_for`` the articles of ``rows``, with the caches it read
+    and ``texts`` ({index: (title, HTML)}) for the articles it had no vector for."""
+    rows, texts = [Row._make(row) for row in rows], dict(texts)
+    return lists_for(rows, published_count, settings, values, sources, now,
+                     lambda i: article_text(*texts[i]), _loaded)  # fmt: skip
+
+
+class ListsProcess:
+    """A process started before the articles are read (``start_process``) that imports the
+    scoring and reads the caches meanwhile (``_load``), then computes the lists from what it
+    is sent (``BackgroundLists.start``): the articles' ``Row`` and the texts it has no
+    vectors for. A process forked when reading ends would do all that on a busy machine, and
+    touch the build's every object (0.3 s at 10,000 articles, in the build's longest wait)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.pool, _ = start_worker_pool(1)
+        self.loading = self.pool.submit(_load, settings)
+
+    def known(self):
+        """The sources whose vectors it has, or None if it failed (it is then discarded)."""
+        try:
+            return self.loading.result()
+        except Exception as error:  # noqa: BLE001 (a cache it could not read, its death…)
+            logger.debug("related_posts: the process started before reading failed (%s: %s)",
+                         type(error).__name__, error)  # fmt: skip
+            return None
+
+    def discard(self):
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def take_process():
+    """The ListsProcess started for this build, if any (now the caller's)."""
+    global _process
+    process, _process = _process, None
+    return process
+
+
+def discard_process():
+    process = take_process()
+    if process is not None:
+        process.discard()
 
 
 class BackgroundLists:
-    """The related lists computed in a forked process (``incremental.worker_pool``'s kind:
-    its signals are the system's, its death fails the build). ``get`` waits for them, once,
-    and puts each article's real list in place of its ``PendingList``."""
+    """The related lists computed in another process: a ``ListsProcess`` or one forked now
+    (both ``incremental.worker_pool``'s kind: their signals are the system's, their death
+    fails the build). ``get`` waits for them, once, and puts each article's real list in
+    place of its ``PendingList``."""
 
-    def __init__(self, articles, job, started):
-        global _job
+    def __init__(self, articles, pool, future, started):
         self.articles, self.started, self.lists = articles, started, None
         self.owner = os.getpid()
+        self.pool, self.future = pool, future
+
+    @classmethod
+    def start(cls, articles, job, started, process=None):
+        """The lists of ``job`` (``lists_of_articles``' arguments) computed by ``process``
+        if it can (it has the vectors of all but ``SENT_TEXTS_MAXIMUM`` articles), else
+        by a process forked now. Returns (the BackgroundLists, ``process`` if not used)."""
+        if process is not None and process.settings == job[2]:
+            known = process.known()
+            if known is not None:
+                sources = job[4]
+                missing = [i for i, source in enumerate(sources) if source not in known]
+                if len(missing) <= SENT_TEXTS_MAXIMUM:
+                    rows = [tuple(article_row(a)) for a in articles]  # plain: sent faster
+                    texts = [(i, (articles[i].title, articles[i]._content)) for i in missing]
+                    try:
+                        future = process.pool.submit(_compute_sent, rows, texts, *job[1:])
+                    except BrokenProcessPool as error:  # it died since: fork one
+                        logger.debug("related_posts: the process started before reading "
+                                     "ended (%s)", error)  # fmt: skip
+                    else:
+                        return cls(articles, process.pool, future, started), None
+        global _job
         _job = job
         try:
-            self.pool, _ = start_worker_pool(1)  # the process has its copy of _job now
+            pool, _ = start_worker_pool(1)  # the process has its copy of _job now
         finally:
             _job = None
-        self.future = self.pool.submit(_compute_job)
+        return cls(articles, pool, pool.submit(_compute_job), started), process
 
     def get(self):
         global _background
@@ -364,21 +552,22 @@ def must_save(cache, exists):
     return cache.added >= threshold or gone >= threshold
 
 
-def inputs_key(articles, published_count, settings, sources, now):
+def inputs_key(rows, published_count, settings, sources, now):
     """Digest of everything the lists depend on: the code (plugins, numpy, scipy…), settings,
-    and per article its place, slug, file, date, category, tags, ``Related:`` line, and
-    title and text (``sources``: the articles' ``source_key``), and which articles are
-    dated after ``now`` (published with WITH_FUTURE_DATES, not candidates until then)."""
+    and per article (its ``Row``) its place, slug, file, date, category, tags, ``Related:``
+    line, and title and text (``sources``: the articles' ``source_key``), and which articles
+    are dated after ``now`` (published with WITH_FUTURE_DATES, not candidates until then)."""
     hasher = hashlib.sha1(code_key().encode())
     hasher.update(repr(sorted((k, settings[k]) for k in DEFAULTS)).encode())
-    later = [i for i, a in enumerate(articles) if to_vietnam_time(a.date) > now]
+    later = [
+        i for i, row in enumerate(rows)
+        if to_vietnam_time(datetime.fromisoformat(row.date)) > now
+    ]  # fmt: skip
     hasher.update(repr(later).encode())
-    for index, article in enumerate(articles):
-        tags = ",".join(sorted(str(tag) for tag in getattr(article, "tags", None) or ()))
+    for index, row in enumerate(rows):
         fields = (
-            str(index < published_count), article.slug, str(article.source_path),
-            article.date.isoformat(), str(article.category), tags,
-            str(article.metadata.get("related", "")), article.title,
+            str(index < published_count), row.slug, row.path, row.date, row.category,
+            ",".join(row.tags), str(row.related), row.title,
         )  # fmt: skip
         hasher.update("\x1f".join(fields).encode("utf-8", "surrogatepass"))
         hasher.update(sources[index])
@@ -435,5 +624,6 @@ def _save_tagged(path, tag, data):
 
 
 def register():
+    signals.article_generator_init.connect(start_process)
     signals.article_generator_finalized.connect(set_related_posts)
     signals.article_writer_finalized.connect(wait_for_lists)
