@@ -652,7 +652,7 @@ class FastArticlesGenerator(_CachedReading, ArticlesGenerator):
 
     def generate_pages(self, writer):
         """Pelican's pages in another order: the listings first, the article pages last.
-        At archive scale the related lists are still being computed then, in a forked
+        At archive scale the related lists are still being computed then, in another
         process (``related_posts``), and the article pages are the first to need them;
         meanwhile the articles' own digests are made and the reading caches saved too. The
         output is the same."""
