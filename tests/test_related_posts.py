@@ -403,15 +403,18 @@ def test_labelled_set_precision_at_3():
     assert precision >= 0.9
 
 
+def labelled_content(tmp_path):
+    return make_content(tmp_path, {
+        f"{path.parent.name}/{path.name}": path.read_text(encoding="utf-8")
+        for path in LABELLED.glob("*/*.md")
+    })  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def labelled_site(tmp_path_factory):
     """The labelled set built as a site with our settings (warm cache on a second build)."""
     folder = tmp_path_factory.mktemp("labelled")
-    articles = {
-        f"{path.parent.name}/{path.name}": path.read_text(encoding="utf-8")
-        for path in LABELLED.glob("*/*.md")
-    }
-    content = make_content(folder, articles)
+    content = labelled_content(folder)
     cold = build_site(folder / "cold", content=content, CACHE_PATH=str(folder / "cache"))
     warm = build_site(folder / "warm", content=content, CACHE_PATH=str(folder / "cache"))
     return cold, warm
@@ -486,10 +489,10 @@ def test_remembered_text_keys_give_the_lists_of_a_cold_build(tmp_path):
     extracted = []
     original = plugin.article_record
 
-    def record(row, published, text, known_key=None):
+    def record(row, date, published, text, known_key=None):
         if known_key is None:
             extracted.append(row.slug)
-        return original(row, published, text, known_key)
+        return original(row, date, published, text, known_key)
 
     plugin.article_record = record
     try:
@@ -810,13 +813,6 @@ def _recording_compute_sent(rows, texts, *args):
 
 def _failing_load(settings):
     raise OSError("không đọc được bộ nhớ đệm")
-
-
-def labelled_content(tmp_path):
-    return make_content(tmp_path, {
-        f"{path.parent.name}/{path.name}": path.read_text(encoding="utf-8")
-        for path in LABELLED.glob("*/*.md")
-    })  # fmt: skip
 
 
 def edit_first_article(content):

@@ -165,17 +165,17 @@ def article_row(article):
     )
 
 
-def article_record(row, published, text, known_key=None):
-    """The scoring's record of an article (its ``Row``). ``known_key``: the text key
-    remembered for this title and content, when the vector cache holds it; else ``text``,
-    a function that gives the text (``article_text``)."""
+def article_record(row, date, published, text, known_key=None):
+    """The scoring's record of an article (its ``Row``, and its date in Vietnam time).
+    ``known_key``: the text key remembered for this title and content, when the vector
+    cache holds it; else ``text``, a function that gives the text (``article_text``)."""
     from plugins.related_posts.scoring import Record
     from plugins.related_posts.terms import text_key
 
     text = "" if known_key is not None else text()
     return Record(
         slug=row.slug,
-        date=to_vietnam_time(datetime.fromisoformat(row.date)),
+        date=date,
         category=row.category,
         tags=row.tags,
         text=text,
@@ -207,6 +207,22 @@ SENT_TEXTS_MAXIMUM = 200
 TEXT_KEY_BYTES = 46
 
 
+class Job(NamedTuple):
+    """What the lists are computed from, besides the articles (or their ``Row``)."""
+
+    published_count: int  # the first ones are published, the others drafts or hidden
+    settings: dict  # ``lists_settings``
+    values: dict  # the checked ``setting_values``
+    sources: list  # each article's ``source_key``
+    now: datetime  # articles dated later are not candidates
+
+
+def with_defaults(settings):
+    for key, value in DEFAULTS.items():
+        settings.setdefault(key, value)
+    return settings
+
+
 def lists_settings(settings):
     """The settings the lists depend on: RELATED_POSTS_* and CACHE_PATH."""
     return {**{key: settings[key] for key in DEFAULTS}, "CACHE_PATH": settings["CACHE_PATH"]}
@@ -219,9 +235,7 @@ def start_process(generator):
     that reading leaves idle, instead of after it, when every core is busy."""
     global _process
     discard_process()  # of a build that failed before it used it
-    settings = generator.settings
-    for key, value in DEFAULTS.items():
-        settings.setdefault(key, value)
+    settings = with_defaults(generator.settings)
     if (
         settings["RELATED_POSTS_MAX"] == 0
         or not settings["RELATED_POSTS_CACHE"]
@@ -244,9 +258,7 @@ def last_article_count(cache_path):
 
 
 def set_related_posts(generator):
-    settings = generator.settings
-    for key, value in DEFAULTS.items():
-        settings.setdefault(key, value)
+    settings = with_defaults(generator.settings)
     discard_background()  # of a build that failed before it used its lists
     process = take_process()
     try:
@@ -261,7 +273,7 @@ def set_related_posts(generator):
         sources = [source_key(a) for a in articles]
         now = now_in_vietnam()
         values = setting_values(settings)  # a wrong one stops the build here, not elsewhere
-        job = (articles, len(published), lists_settings(settings), values, sources, now)
+        job = Job(len(published), lists_settings(settings), values, sources, now)
         if len(articles) >= BACKGROUND_MINIMUM and worker_count(settings) > 1:
             # The process also takes the inputs' key and finds whether the last lists still
             # hold (``lists_for``): 0.07 s at 10,000 articles that the build does not wait for.
@@ -274,29 +286,28 @@ def set_related_posts(generator):
                 for index, article in enumerate(articles):
                     article.related_posts = PendingList(_background, index)
                 return
-        use_lists(articles, lists_of_articles(*job), started)
+        use_lists(articles, lists_of_articles(articles, job), started)
     finally:
         if process is not None:  # not used
             process.discard()
 
 
-def lists_of_articles(articles, published_count, settings, values, sources, now):
+def lists_of_articles(articles, job):
     """``lists_for`` the articles read by this process (or by the build it was forked from)."""
     rows = [article_row(a) for a in articles]
-    return lists_for(rows, published_count, settings, values, sources, now,
-                     lambda i: article_text(articles[i].title, articles[i]._content))  # fmt: skip
+    return lists_for(rows, job, lambda i: article_text(articles[i].title, articles[i]._content))
 
 
-def lists_for(rows, published_count, settings, values, sources, now, text, loaded=None):
+def lists_for(rows, job, text, loaded=None):
     """``compute_lists``'s outcome, or the last build's lists when nothing they depend on
     changed (``inputs_key``; then no text was tokenised)."""
-    key = inputs_key(rows, published_count, settings, sources, now)
-    if settings["RELATED_POSTS_CACHE"]:
-        lists = load_result(os.path.join(settings["CACHE_PATH"], RESULT_FILE), key)
+    dates = [to_vietnam_time(datetime.fromisoformat(row.date)) for row in rows]
+    key = inputs_key(rows, dates, job)
+    if job.settings["RELATED_POSTS_CACHE"]:
+        lists = load_result(os.path.join(job.settings["CACHE_PATH"], RESULT_FILE), key)
         if lists is not None:
             return lists, [], 0
-    return compute_lists(rows, published_count, settings, values, sources, key, now, text,
-                         loaded)  # fmt: skip
+    return compute_lists(rows, dates, job, key, text, loaded)
 
 
 def load_caches(settings):
@@ -315,28 +326,27 @@ def known_key(source, cache, remembered):
     return known if known is not None and known in cache.docs else None
 
 
-def compute_lists(rows, published_count, settings, values, sources, key, now, text,
-                  loaded=None):  # fmt: skip
+def compute_lists(rows, dates, job, key, text, loaded=None):
     """The related lists of the articles of ``rows`` (indices), saving the caches; returns
-    ``(lists, warnings, texts tokenised)``. ``values``: the checked ``setting_values``;
-    ``now``: the time ``inputs_key`` took (articles dated later are not candidates);
-    ``text(i)``: article i's text (``article_text``), asked only if the cache has no vector
-    for it; ``loaded``: ``load_caches``'s outcome, if already read.
+    ``(lists, warnings, texts tokenised)``. ``dates``: the rows' dates in Vietnam time;
+    ``key``: ``inputs_key``; ``text(i)``: article i's text (``article_text``), asked only
+    if the cache has no vector for it; ``loaded``: ``load_caches``'s outcome, if already read.
     Logs nothing: it may run in another process, whose log records the build would not see
     (``use_lists`` logs the warnings)."""
     from plugins.related_posts.scoring import Params, related_articles  # numpy
 
-    params = Params(**values)
+    settings, sources = job.settings, job.sources
+    params = Params(**job.values)
     use_cache = settings["RELATED_POSTS_CACHE"]
     cache_path = os.path.join(settings["CACHE_PATH"], CACHE_FILE)
     keys_path = os.path.join(settings["CACHE_PATH"], TEXT_KEYS_FILE)
     cache, remembered = loaded if loaded is not None else load_caches(settings)
     records = [
-        article_record(row, index < published_count, partial(text, index),
+        article_record(row, dates[index], index < job.published_count, partial(text, index),
                        known_key(source, cache, remembered))
         for index, (row, source) in enumerate(zip(rows, sources, strict=True))
     ]  # fmt: skip
-    lists, warnings = related_articles(records, now, params, cache)
+    lists, warnings = related_articles(records, job.now, params, cache)
     lists = [[int(i) for i in chosen] for chosen in lists]  # numpy's integers: plain ones
     warnings = list(warnings)
     if use_cache and not warnings:  # with warnings, compute again so they show again
@@ -368,7 +378,7 @@ def use_lists(articles, outcome, started):
 
 _process = None  # the ListsProcess started for the build under way, not yet used
 _background = None  # the BackgroundLists of the build under way
-_job = None  # what the forked process computes: set just before the fork
+_job = None  # what the forked process computes (articles, Job): set just before the fork
 _loaded = None  # in a ListsProcess: the caches it read (``_load``)
 
 
@@ -384,12 +394,11 @@ def _load(settings):
     return {source for source in remembered if known_key(source, cache, remembered)}
 
 
-def _compute_sent(rows, texts, published_count, settings, values, sources, now):
+def _compute_sent(rows, texts, job):
     """In a ListsProcess: ``lists_for`` the articles of ``rows``, with the caches it read
     and ``texts`` ({index: (title, HTML)}) for the articles it had no vector for."""
     rows, texts = [Row._make(row) for row in rows], dict(texts)
-    return lists_for(rows, published_count, settings, values, sources, now,
-                     lambda i: article_text(*texts[i]), _loaded)  # fmt: skip
+    return lists_for(rows, job, lambda i: article_text(*texts[i]), _loaded)
 
 
 class ListsProcess:
@@ -411,6 +420,25 @@ class ListsProcess:
         except Exception as error:  # noqa: BLE001 (a cache it could not read, its death…)
             logger.debug("related_posts: the process started before reading failed (%s: %s)",
                          type(error).__name__, error)  # fmt: skip
+            return None
+
+    def send(self, articles, job):
+        """Have it compute the lists of ``articles``: the future of its outcome, or None if
+        it cannot (other settings, it failed, or more than SENT_TEXTS_MAXIMUM texts to
+        send)."""
+        known = self.known() if self.settings == job.settings else None
+        if known is None:
+            return None
+        missing = [i for i, source in enumerate(job.sources) if source not in known]
+        if len(missing) > SENT_TEXTS_MAXIMUM:
+            return None
+        rows = [tuple(article_row(a)) for a in articles]  # plain tuples: sent faster
+        texts = [(i, (articles[i].title, articles[i]._content)) for i in missing]
+        try:
+            return self.pool.submit(_compute_sent, rows, texts, job)
+        except BrokenProcessPool as error:  # it died since
+            logger.debug("related_posts: the process started before reading ended (%s)",
+                         error)  # fmt: skip
             return None
 
     def discard(self):
@@ -443,26 +471,14 @@ class BackgroundLists:
 
     @classmethod
     def start(cls, articles, job, started, process=None):
-        """The lists of ``job`` (``lists_of_articles``' arguments) computed by ``process``
-        if it can (it has the vectors of all but ``SENT_TEXTS_MAXIMUM`` articles), else
-        by a process forked now. Returns (the BackgroundLists, ``process`` if not used)."""
-        if process is not None and process.settings == job[2]:
-            known = process.known()
-            if known is not None:
-                sources = job[4]
-                missing = [i for i, source in enumerate(sources) if source not in known]
-                if len(missing) <= SENT_TEXTS_MAXIMUM:
-                    rows = [tuple(article_row(a)) for a in articles]  # plain: sent faster
-                    texts = [(i, (articles[i].title, articles[i]._content)) for i in missing]
-                    try:
-                        future = process.pool.submit(_compute_sent, rows, texts, *job[1:])
-                    except BrokenProcessPool as error:  # it died since: fork one
-                        logger.debug("related_posts: the process started before reading "
-                                     "ended (%s)", error)  # fmt: skip
-                    else:
-                        return cls(articles, process.pool, future, started), None
+        """The lists of ``articles`` computed by ``process`` if it can (``ListsProcess.
+        send``), else by a process forked now. Returns (the BackgroundLists, ``process``
+        if not used)."""
+        future = process.send(articles, job) if process is not None else None
+        if future is not None:
+            return cls(articles, process.pool, future, started), None
         global _job
-        _job = job
+        _job = (articles, job)
         try:
             pool, _ = start_worker_pool(1)  # the process has its copy of _job now
         finally:
@@ -552,25 +568,23 @@ def must_save(cache, exists):
     return cache.added >= threshold or gone >= threshold
 
 
-def inputs_key(rows, published_count, settings, sources, now):
+def inputs_key(rows, dates, job):
     """Digest of everything the lists depend on: the code (plugins, numpy, scipy…), settings,
     and per article (its ``Row``) its place, slug, file, date, category, tags, ``Related:``
     line, and title and text (``sources``: the articles' ``source_key``), and which articles
-    are dated after ``now`` (published with WITH_FUTURE_DATES, not candidates until then)."""
+    are dated after ``job.now`` (``dates``: the rows' dates in Vietnam time; published with
+    WITH_FUTURE_DATES, they are not candidates until then)."""
     hasher = hashlib.sha1(code_key().encode())
-    hasher.update(repr(sorted((k, settings[k]) for k in DEFAULTS)).encode())
-    later = [
-        i for i, row in enumerate(rows)
-        if to_vietnam_time(datetime.fromisoformat(row.date)) > now
-    ]  # fmt: skip
+    hasher.update(repr(sorted((k, job.settings[k]) for k in DEFAULTS)).encode())
+    later = [i for i, date in enumerate(dates) if date > job.now]
     hasher.update(repr(later).encode())
     for index, row in enumerate(rows):
         fields = (
-            str(index < published_count), row.slug, row.path, row.date, row.category,
+            str(index < job.published_count), row.slug, row.path, row.date, row.category,
             ",".join(row.tags), str(row.related), row.title,
         )  # fmt: skip
         hasher.update("\x1f".join(fields).encode("utf-8", "surrogatepass"))
-        hasher.update(sources[index])
+        hasher.update(job.sources[index])
     return hasher.hexdigest()
 
 
