@@ -117,10 +117,14 @@ def test_unchanged_files_keep_their_mtime_and_nothing_is_rewritten(tmp_path, pro
     again = build(tmp_path, "out", content, theme)
     assert mtimes(again.output) == before  # no change: not a single file rewritten
 
+    inodes = {p: p.stat().st_ino for p in first.output.rglob("*.html")}
     edit(content / "articles" / "2023" / "bai-3.md", article(3, body="Một đoạn văn khác hẳn."))
     after = build(tmp_path, "out", content, theme)
     changed = {name for name, mtime in mtimes(after.output).items() if before.get(name) != mtime}
     assert any(name.startswith("2023/01/bai-so-3") for name in changed)
+    # the pages rewritten were overwritten in place (overwrite_if_changed), not replaced
+    assert all(inodes[after.output / n] == (after.output / n).stat().st_ino
+               for n in changed if n.endswith(".html"))  # fmt: skip
     # the edit shows on its own page, its list pages and feeds: not on unrelated pages
     assert len(changed) < len(before) / 3
     assert "chuyen-muc/van-hoa-xa-hoi/index.html" not in changed or "bai-so-3" in (
@@ -229,6 +233,54 @@ def test_manifest_entry_is_trusted_only_while_the_file_is_intact(tmp_path):
     (output / "a.html").write_bytes(b"two")
     assert not fresh.unchanged("a.html", "f1")
     assert fresh.stale() == ["a.html"]  # nothing claimed it yet in this build
+
+
+def _same_file(path):
+    status = os.lstat(path)
+    return status.st_ino, status.st_mtime_ns
+
+
+@pytest.mark.parametrize("before, data, written, in_place", [
+    (None, b"new", True, False),  # no file yet: made
+    (b"same bytes", b"same bytes", False, True),  # the same bytes: not touched
+    (b"short", b"a longer page than before", True, True),
+    (b"a longer page than what follows", b"short", True, True),  # cut to its new size
+    (b"equal size A", b"equal size B", True, True),
+])  # fmt: skip
+def test_an_output_page_is_overwritten_in_place_and_only_when_its_bytes_change(
+    tmp_path, before, data, written, in_place
+):
+    from plugins.incremental.state import overwrite_if_changed
+
+    page = tmp_path / "a.html"
+    if before is not None:
+        page.write_bytes(before)
+        os.utime(page, ns=(1_000_000_000, 1_000_000_000))
+        old = _same_file(page)
+    assert overwrite_if_changed(str(page), data) is written
+    assert page.read_bytes() == data
+    if in_place:
+        assert _same_file(page)[0] == old[0]  # the same inode: not a renamed copy
+        assert (_same_file(page)[1] == old[1]) is not written  # mtime kept when unchanged
+    assert [p.name for p in tmp_path.iterdir()] == ["a.html"]  # no temporary file left
+
+
+def test_an_output_page_that_is_a_link_is_replaced_not_written_through(tmp_path):
+    """A hard link (a backup made with ``cp -al``) or a symbolic link in the output is
+    replaced by a file of its own: what it points to keeps its bytes."""
+    from plugins.incremental.state import overwrite_if_changed
+
+    backup, target = tmp_path / "backup.html", tmp_path / "target.html"
+    backup.write_bytes(b"published")
+    target.write_bytes(b"target")
+    hard, soft = tmp_path / "hard.html", tmp_path / "soft.html"
+    os.link(backup, hard)
+    soft.symlink_to(target)
+    for page in (hard, soft):
+        assert overwrite_if_changed(str(page), b"rebuilt") is True
+        assert page.read_bytes() == b"rebuilt" and not page.is_symlink()
+    assert backup.read_bytes() == b"published" and target.read_bytes() == b"target"
+    assert os.stat(hard).st_nlink == 1
 
 
 @pytest.mark.parametrize("data", [

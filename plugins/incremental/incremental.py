@@ -78,7 +78,7 @@ from plugins.incremental.readers import (
     worker_count,
     worker_died,
 )
-from plugins.incremental.state import BuildState, write_if_changed
+from plugins.incremental.state import BuildState, overwrite_if_changed, write_if_changed
 from plugins.incremental.templates import JinjaBytecodeCache, TemplateCache, parsed_references
 from plugins.incremental.writer import IncrementalWriter
 
@@ -580,7 +580,7 @@ def _render_share(share):
             local = IncrementalWriter.local_context(context, name, kwargs, relative_urls=False)
             data = template.render(local).encode("utf-8")
             path = os.path.join(output_path, name)
-            written = write_if_changed(path, data)
+            written = overwrite_if_changed(path, data)
             stat = os.stat(path)
             results.append((number, name, fingerprint, stat.st_size, stat.st_mtime_ns, written))
     finally:

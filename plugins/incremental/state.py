@@ -10,6 +10,7 @@ written twice a build (JSON took 0.02 s each way, marshal 0.001–0.008 s).
 
 import marshal
 import os
+from stat import S_ISREG
 
 MANIFEST_FORMAT = 2
 
@@ -26,6 +27,34 @@ def write_if_changed(path, data):
     except FileNotFoundError:
         pass
     write_atomically(path, data)
+    return True
+
+
+def overwrite_if_changed(path, data):
+    """``write_if_changed`` for the pages of the output: an existing file is overwritten in
+    place instead of replaced by a renamed copy. Replacing a file by a rename (or by
+    truncating it to nothing) makes ext4 start writing it to the disk at once
+    (``auto_da_alloc``): 0.27–0.35 s for 1,200 pages of 15 kB here, 0.075 s in place (a new
+    article's build rewrites about 1,140 listing pages). A build stopped halfway can leave a
+    page half written, as a build stopped before its write leaves it old: the manifest's
+    size and mtime then differ, so the next build renders it again (``BuildState.unchanged``).
+    ``make publish`` writes only into its standby folder, never into the live site. A link
+    (hard or symbolic) or anything but a plain file is replaced by a rename, never written
+    through. Returns True if the file was written."""
+    try:
+        handle = open(os.open(path, os.O_RDWR | os.O_NOFOLLOW), "r+b")
+    except OSError:  # none yet, a symbolic link, not writable…
+        return write_if_changed(path, data)
+    with handle:
+        status = os.fstat(handle.fileno())
+        if not S_ISREG(status.st_mode) or status.st_nlink != 1:
+            handle.close()
+            return write_if_changed(path, data)
+        if status.st_size == len(data) and handle.read() == data:
+            return False
+        handle.seek(0)
+        handle.write(data)
+        handle.truncate()
     return True
 
 
@@ -81,7 +110,7 @@ class BuildState:
     def record(self, name, fingerprint, data):
         """Write ``data`` for ``name`` if its bytes changed, and remember it."""
         path = self.path_of(name)
-        if write_if_changed(path, data):
+        if overwrite_if_changed(path, data):
             self.written.append(name)
         self.rendered.append(name)
         stat = os.stat(path)

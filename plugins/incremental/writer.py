@@ -180,8 +180,8 @@ class IncrementalWriter(SiteWriter):
         if self.build is not None:
             self.build.state.record(os.path.relpath(path, self.output_path), fingerprint, data)
         else:
-            from plugins.incremental.state import write_if_changed
+            from plugins.incremental.state import overwrite_if_changed
 
-            write_if_changed(path, data)
+            overwrite_if_changed(path, data)
         logger.info('Writing "%s"', path)
         return True
