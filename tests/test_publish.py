@@ -360,6 +360,18 @@ def test_mirror_copies_only_what_differs(tmp_path):
     assert mirror(source, target) == 0
     assert mirror(source, target, careful=True) == 1
     assert _tree(target) == _tree(source)
+    # A changed file is written into in place; one that shares its bytes with another name
+    # (a backup made with `cp -al`) is replaced, and the other name keeps the old bytes.
+    page, inode = target / "a" / "b" / "bai.html", (target / "a" / "b" / "bai.html").stat().st_ino
+    backup = tmp_path / "backup.html"
+    os.link(target / "index.html", backup)
+    kept = backup.read_bytes()
+    (source / "a" / "b" / "bai.html").write_text("bài đã sửa")
+    (source / "index.html").write_text("trang chủ, lần ba")
+    assert mirror(source, target) == 2
+    assert _tree(target) == _tree(source)
+    assert page.stat().st_ino == inode
+    assert backup.read_bytes() == kept and backup.stat().st_nlink == 1
 
 
 def test_git_ignores_the_standby_folder():

@@ -38,6 +38,7 @@ from pelican.settings import read_settings
 from plugins.content_check.content_check import check_tree
 from plugins.content_check.rules import ERROR
 from plugins.incremental.fingerprint import output_key
+from plugins.incremental.state import overwrite_if_changed
 
 EXPECTED_WARNING_LOGGERS = ("plugins.content_check",)
 RENAME_EXCHANGE = 2
@@ -127,6 +128,22 @@ def _remove(path, mode):
         os.remove(path)
 
 
+def copy_into(source, target, old):
+    """``shutil.copy2(source, target)``, ``old`` being the target's lstat (None: none yet).
+    A plain file no other name shares is written into in place, and only if its bytes differ
+    (``overwrite_if_changed``: replacing a file makes ext4 write it to the disk at once, a
+    cost per file that a new article's thousand listing pages add up). Anything else is
+    removed and copied anew: never write into a file another name may share."""
+    if old is not None and stat.S_ISREG(old.st_mode) and old.st_nlink == 1:
+        with open(source, "rb") as handle:
+            overwrite_if_changed(target, handle.read())
+        shutil.copystat(source, target, follow_symlinks=False)
+        return
+    if old is not None:
+        os.remove(target)
+    shutil.copy2(source, target, follow_symlinks=False)
+
+
 def mirror(source, target, careful=False):
     """Make ``target`` an exact copy of ``source`` (files, symlinks, folders), copying only
     what differs; returns the number of files copied.
@@ -171,9 +188,7 @@ def mirror(source, target, careful=False):
                          else old.st_mtime_ns == new.st_mtime_ns)
                 )  # fmt: skip
                 if not same:
-                    if old is not None:
-                        os.remove(there)  # never write into a file another name may share
-                    shutil.copy2(entry.path, there, follow_symlinks=False)
+                    copy_into(entry.path, there, old)
                     copied += 1
                 elif careful and old.st_mtime_ns != new.st_mtime_ns:
                     os.utime(there, ns=(new.st_atime_ns, new.st_mtime_ns))
