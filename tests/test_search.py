@@ -277,16 +277,19 @@ def test_pages_from_outputs_reads_only_pages_whose_entry_changed(tmp_path):
     assert read == 4 and set(known) == {"2024/a.html", "2024/b.html", "index.html"}
     assert known["index.html"] == ["f3", 11, 100, ""]
 
-    # Same entries: the files are not read again (even gone, they are not looked at).
+    # Same entries: the files are not read again (even gone, they are not looked at);
+    # nor is a page rendered again to the same bytes (same size and mtime, new fingerprint).
     (tmp_path / "2024" / "a.html").unlink()
     (tmp_path / "index.html").unlink()
-    outputs["2024/b.html"] = ["f2b", 31, 200]  # rendered again
+    outputs["2024/a.html"] = ["f1b", 31, 100]  # rendered again, not written: same bytes
+    outputs["2024/b.html"] = ["f2b", 31, 200]  # rendered again and written
     (tmp_path / "2024" / "b.html").write_bytes(marked.replace(b"x", b"y"))
     again, known_again, read = search.pages_from_outputs(tmp_path, outputs, "pagefind", known)
     assert read == 2  # b.html and the page without a fingerprint
     assert again[0] == pages[0] and again[1] == ("2024/b.html", search.page_digest(
         marked.replace(b"x", b"y")))  # fmt: skip
     assert known_again["index.html"] == known["index.html"]
+    assert known_again["2024/a.html"] == ["f1b", 31, 100, digest]
 
 
 def test_shards_manifest_is_stable_json():
@@ -619,8 +622,11 @@ def test_unchanged_shards_are_not_reindexed_and_edits_are(tmp_path, runs):
     assert search.update_index(built.output, settings).skipped
     # a rebuild that renders every page again (a setting changed) but writes the same
     # bytes: nothing indexed, and only the pages written anew are read
+    written = mtimes(built.output)
     build_site(tmp_path / "out", content=content, SUMMARY_MAX_LENGTH=41)
-    assert runs[-1].skipped and 0 < runs[-1].read
+    rewritten = [n for n, t in mtimes(built.output).items()
+                 if n.endswith(".html") and written.get(n) != t]  # fmt: skip
+    assert runs[-1].skipped and runs[-1].read == len(rewritten) < len(html)
     assert stale.exists()
 
     # an edit re-indexes its own shard only (the newest month's), into a fresh bundle

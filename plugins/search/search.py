@@ -417,9 +417,12 @@ def pages_from_outputs(output, outputs, bundle_dir, known):
     (relative path, digest) sorted by path, and the new ``known`` map.
 
     ``known`` maps each page to its build entry ([fingerprint, size, mtime_ns]) as last
-    seen, plus its digest: a page with the same entry now is the same file (the build
-    rewrites a page whenever its fingerprint changed or its file was touched), so it is not
-    read again. The others (new, rendered again, or without a fingerprint) are read."""
+    seen, plus its digest: a page with the same size and mtime now is the same file, so it
+    is not read again. The build writes a page only when its bytes change, and every write
+    moves the mtime; a page whose fingerprint changed but whose bytes did not (a template or
+    a setting edited, every page rendered again) was not written. The build itself trusts
+    size and mtime the same way (``BuildState.unchanged``). The others (new, written again,
+    or without a fingerprint: not the build's) are read."""
     pages, seen, read = [], {}, 0
     prefix = bundle_dir.rstrip("/") + "/"
     for name, entry in outputs.items():
@@ -427,7 +430,7 @@ def pages_from_outputs(output, outputs, bundle_dir, known):
             continue
         entry = list(entry)
         cached = known.get(name)
-        if entry[0] is not None and cached is not None and cached[:3] == entry:
+        if entry[0] is not None and cached is not None and cached[1:3] == entry[1:]:
             digest = cached[3]
         else:
             digest = page_digest((Path(output) / name).read_bytes())
