@@ -1003,6 +1003,84 @@ def test_an_edit_of_a_template_page_is_built(tmp_path, project):
     assert "Hải Dương" in (site.output / "humans.txt").read_text(encoding="utf-8")
 
 
+@pytest.fixture
+def rendered_by_build(monkeypatch):
+    """The names of the pages each build of a test rendered (``BuildState.rendered``)."""
+    from plugins.incremental import incremental
+
+    seen = []
+    original = incremental.Build.finish
+
+    def spy(self, generators):
+        original(self, generators)
+        seen.append(set(self.state.rendered))
+
+    monkeypatch.setattr(incremental.Build, "finish", spy)
+    return seen
+
+
+def test_a_template_edit_renders_only_the_pages_made_from_it(
+    tmp_path, project, rendered_by_build
+):
+    """A page's fingerprint holds the templates it is made from (``template_sources``), not
+    the whole theme: an edit of article.html renders the article pages again and not the
+    lists, an edit of the article card macro the lists and not the articles, an edit of
+    base.html, which every page extends, everything. The output is a cold build's each time."""
+    content, theme = project
+    templates = theme / "templates"
+    assert_same_as_cold(tmp_path, "first", content, theme)
+
+    def edit_template(relative, old, new):
+        path = templates / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        edit(path, text.replace(old, new, 1))
+        rendered_by_build.clear()
+        site = assert_same_as_cold(tmp_path, relative, content, theme)
+        rendered = rendered_by_build[0]  # the incremental build's (then the cold one's)
+        articles = {n for n in rendered if re.match(r"2023/\d\d/bai-so-", n)}
+        return site, rendered, articles
+
+    site, rendered, articles = edit_template(
+        "article.html", '<article class="article"', '<article class="article article--sua"')
+    assert len(articles) == 24 and "index.html" not in rendered
+    assert not any(n.startswith(("chuyen-muc/", "chu-de/")) for n in rendered)
+    assert "article--sua" in next(site.output.glob("2023/01/bai-so-*.html")).read_text("utf-8")
+
+    site, rendered, articles = edit_template(
+        "macros/article_card.html", '<article class="card', '<article class="card card--sua')
+    assert not articles and "index.html" in rendered
+    assert "card--sua" in (site.output / "index.html").read_text(encoding="utf-8")
+
+    site, rendered, articles = edit_template("base.html", "</head>", "<!-- sửa --></head>")
+    assert len(articles) == 24 and "index.html" in rendered
+
+
+def test_the_theme_less_its_templates_has_a_digest_of_its_own(tmp_path):
+    """What every page's fingerprint holds of the theme: its files but the templates (of
+    THEME/templates and THEME_TEMPLATES_OVERRIDES), which count page by page."""
+    from plugins.incremental.fingerprint import theme_rest_digest
+
+    theme, overrides = tmp_path / "theme", tmp_path / "ghi-de"
+    for folder in (theme / "templates", theme / "static" / "css", overrides):
+        folder.mkdir(parents=True)
+    files = {theme / "templates" / "base.html": "a", theme / "static" / "css" / "x.css": "b",
+             overrides / "article.html": "c"}  # fmt: skip
+    for path, text in files.items():
+        path.write_text(text, encoding="utf-8")
+    settings = {"THEME": str(theme), "THEME_TEMPLATES_OVERRIDES": [str(overrides)]}
+    first = theme_rest_digest(settings)
+    (theme / "templates" / "base.html").write_text("a2", encoding="utf-8")
+    (overrides / "article.html").write_text("c2", encoding="utf-8")
+    assert theme_rest_digest(settings) == first
+    (theme / "static" / "css" / "x.css").write_text("b2", encoding="utf-8")
+    assert theme_rest_digest(settings) != first
+    (theme / "static" / "css" / "x.css").write_text("b", encoding="utf-8")
+    assert theme_rest_digest(settings) == first
+    (theme / "theme.conf").write_text("x", encoding="utf-8")
+    assert theme_rest_digest(settings) != first
+
+
 def test_an_edit_in_a_theme_static_path_outside_the_theme_is_copied(tmp_path, project):
     """THEME_STATIC_PATHS are joined to THEME: "../x" is a folder beside the theme, which
     Pelican copies; an edit there is not "nothing changed"."""

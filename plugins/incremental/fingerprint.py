@@ -300,3 +300,29 @@ def theme_roots(settings):
     theme = os.path.abspath(settings["THEME"])
     overrides = [os.path.abspath(f) for f in settings.get("THEME_TEMPLATES_OVERRIDES") or ()]
     return _outside(theme, settings.get("THEME_STATIC_PATHS"), [theme, *overrides])
+
+
+def theme_rest_digest(settings):
+    """Digest of the theme's files less its templates: what ``theme_roots`` names, without
+    THEME/templates and the THEME_TEMPLATES_OVERRIDES folders (whose templates count page
+    by page, see ``incremental.template_sources``)."""
+    theme = os.path.abspath(settings["THEME"])
+    templates = {os.path.join(theme, "templates")}
+    templates.update(os.path.abspath(f) for f in settings.get("THEME_TEMPLATES_OVERRIDES") or ())
+    parts = []
+    for root in theme_roots(settings):
+        if root in templates:
+            continue
+        if root != theme:
+            parts.append(f"{root}\0{tree_digest(root)}")
+            continue
+        try:
+            names = sorted(os.listdir(theme))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(theme, name)
+            if path in templates or (_hidden_or_cache(name) and os.path.isdir(path)):
+                continue
+            parts.append(f"{name}\0{tree_digest(path)}")
+    return digest(*parts)

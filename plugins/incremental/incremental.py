@@ -9,9 +9,10 @@ Pelican re-reads, re-renders and rewrites every page on every build. With
    reader made them (``ObjectSnapshot`` in ``readers.py``);
 2. fixes Pelican's quadratic steps (period archives, tag and category pages) for large
    archives;
-3. renders a page only when its *fingerprint* changed: a digest of the template set, the
-   settings, the site navigation, and the data the page shows (its article, the articles
-   listed on it, their related lists…), or when its file is not as the last build left it
+3. renders a page only when its *fingerprint* changed: a digest of the templates it is
+   made from (``template_sources``) and the rest of the theme, the settings, the site
+   navigation, and the data the page shows (its article, the articles listed on it, their
+   related lists…), or when its file is not as the last build left it
    (``writer.py``, ``state.py``); the summaries the listings show are remembered between
    builds under the digest of the HTML they are cut from (``Build.summary``);
 4. writes a file only when its bytes changed (unchanged files keep their mtime, so rsync or
@@ -63,6 +64,7 @@ from plugins.incremental.fingerprint import (
     output_key,
     sources_stamp,
     stable_repr,
+    theme_rest_digest,
     theme_roots,
     tree_digest,
     tree_files,
@@ -164,13 +166,13 @@ PAGE_INPUTS = {
 }
 
 
-def template_mentions(environment, name, word, references=parsed_references):
-    """Whether the source of template ``name``, or of a template it extends, includes or
-    imports (and so on), contains ``word``. True too when that cannot be known: a template
-    not found, or one named only when rendering (``{% include some_variable %}``).
-    ``references(environment, source)``: the names a source references (parsed, or
-    remembered: ``TemplateCache.references``)."""
-    seen, todo = set(), [name]
+def template_sources(environment, name, references=parsed_references):
+    """(name, source) of template ``name`` and of every template it extends, includes or
+    imports, and so on, sorted by name: all a page made from ``name`` takes from the theme's
+    templates. None when that cannot be known: a template not found, or one named only when
+    rendering (``{% include some_variable %}``). ``references(environment, source)``: the
+    names a source references (parsed, or remembered: ``TemplateCache.references``)."""
+    seen, todo, found = set(), [name], []
     while todo:
         current = todo.pop()
         if current in seen:
@@ -179,14 +181,21 @@ def template_mentions(environment, name, word, references=parsed_references):
         try:
             source = environment.loader.get_source(environment, current)[0]
         except TemplateNotFound:
-            return True
-        if word in source:
-            return True
+            return None
+        found.append((current, source))
         for referenced in references(environment, source):
             if referenced is None:
-                return True
+                return None
             todo.append(referenced)
-    return False
+    return sorted(found)
+
+
+def template_mentions(environment, name, word, references=parsed_references):
+    """Whether the source of template ``name``, or of a template it extends, includes or
+    imports (and so on), contains ``word``; True too when that cannot be known
+    (``template_sources``)."""
+    sources = template_sources(environment, name, references)
+    return sources is None or any(word in source for _, source in sources)
 
 
 class Build:
@@ -211,6 +220,11 @@ class Build:
         # Every folder Pelican's Jinja loader finds templates in, and the theme's static
         # files (Pelican's own "simple" theme is in the code key, as an installed package).
         self.theme_key = tree_digest(*theme_roots(settings))
+        # A page's fingerprint holds the theme less its templates, and the templates it is
+        # made from (``template_key``): an edit of article.html renders the articles again,
+        # not the lists.
+        self.theme_rest_key = theme_rest_digest(settings)
+        self._template_keys = {}
         self.site_key = None  # once the context is complete (see start_writing)
         self._digests = {}
         self._own_digests = {}  # without the related lists
@@ -284,7 +298,7 @@ class Build:
             [(c.name, c.url) for c in context.get("menu_categories", [])],
             [(p.title, p.url) for p in context.get("pages", [])],
         )
-        self.site_key = digest(self.settings_key, self.theme_key, navigation)
+        self.site_key = digest(self.settings_key, self.theme_rest_key, navigation)
         readers.summary_source = self.summary
 
     def summary(self, item, siteurl, compute):
@@ -398,7 +412,8 @@ class Build:
             self._everything = digest("\n".join(items))
         return self._everything
 
-    def page_fingerprint(self, kind, name, context, kwargs, paginated_keys, related=True):
+    def page_fingerprint(self, kind, name, context, kwargs, paginated_keys, related=True,
+                         template=None):  # fmt: skip
         inputs = PAGE_INPUTS.get(kind)
         extra = inputs(self, context, kwargs) if inputs else self.everything()
         shown = "\x1f".join(
@@ -406,10 +421,26 @@ class Build:
             for key, value in sorted(kwargs.items())
             if key not in IGNORED_KWARGS and key not in paginated_keys
         )
+        parts = [kind, name, stable_repr(extra), shown, self.template_key(template)]
         source = self.template_page_source(kind)
         if source is not None:
-            return self.fingerprint(kind, name, stable_repr(extra), shown, source)
-        return self.fingerprint(kind, name, stable_repr(extra), shown)
+            parts.append(source)
+        return self.fingerprint(*parts)
+
+    def template_key(self, template):
+        """Digest of what a page made from ``template`` takes from the templates: its source
+        and those of the templates it extends, includes or imports (``template_sources``).
+        The digest of the whole theme when that cannot be known, or without a template."""
+        name = getattr(template, "name", None)
+        if name is None:
+            return self.theme_key
+        key = (name, id(template.environment))
+        known = self._template_keys.get(key)
+        if known is None:
+            sources = template_sources(template.environment, name, self.templates.references)
+            known = self.theme_key if sources is None else digest(stable_repr(sources))
+            self._template_keys[key] = known
+        return known
 
     def template_page_source(self, kind):
         """For a page of TEMPLATE_PAGES (robots.txt), its template's path and bytes: the

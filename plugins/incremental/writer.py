@@ -88,7 +88,8 @@ class IncrementalWriter(SiteWriter):
         if not paginate:
             fingerprint = None
             if build is not None:
-                fingerprint = build.page_fingerprint(kind, name, context, kwargs, (), related)
+                fingerprint = build.page_fingerprint(kind, name, context, kwargs, (), related,
+                                                     template)  # fmt: skip
                 if build.state.unchanged(name, fingerprint):
                     build.state.keep(name)
                     self._claim(name, override_output)
@@ -104,7 +105,7 @@ class IncrementalWriter(SiteWriter):
         base = None
         if build is not None:
             base = build.page_fingerprint(kind, name, context, kwargs, tuple(paginated),
-                                          related)  # fmt: skip
+                                          related, template)  # fmt: skip
         num_pages = next(iter(paginators.values())).num_pages
         for number in range(num_pages):
             page_kwargs = kwargs.copy()
