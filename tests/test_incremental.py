@@ -1081,6 +1081,35 @@ def test_the_theme_less_its_templates_has_a_digest_of_its_own(tmp_path):
     assert theme_rest_digest(settings) != first
 
 
+def test_the_files_read_anew_are_handed_early_to_whom_asks_and_warn_once(
+    tmp_path, project, monkeypatch
+):
+    """Before the other articles are put back, the few new or edited files are parsed and a
+    copy of their objects handed to the ``EARLY_RECEIVERS`` (the related posts guess their
+    lists with them). A file with a warning is left to the reading loop: the warning is
+    logged once, and nothing is handed. The output is a cold build's."""
+    from plugins.incremental import readers
+
+    content, theme = project
+    handed = []
+    monkeypatch.setattr(readers, "EARLY_RECEIVERS", [
+        lambda cls, contents, paths: handed.append((cls.__name__, [c.title for c in contents],
+                                                    len(paths)))])  # fmt: skip
+    assert_same_as_cold(tmp_path, "first", content, theme)
+    assert not [h for h in handed if h[0] == "Article"]  # many new files: read at once
+    handed.clear()
+    edit(content / "articles" / "2023" / "bai-3.md", article(3, title="Bài số 3 đã sửa"))
+    assert_same_as_cold(tmp_path, "edited", content, theme)
+    assert handed[0] == ("Article", ["Bài số 3 đã sửa"], 24)
+    handed.clear()
+    edit(content / "articles" / "2023" / "bai-4.md",
+         article(4).replace("Author:", "Tacgia: VPHU\nAuthor:"))  # fmt: skip
+    site = assert_same_as_cold(tmp_path, "warned", content, theme)
+    assert not [h for h in handed if h[0] == "Article"]
+    warned = [m for m in site.log.messages() if "tacgia" in m.lower()]
+    assert len(warned) == 1, warned
+
+
 def test_an_edit_in_a_theme_static_path_outside_the_theme_is_copied(tmp_path, project):
     """THEME_STATIC_PATHS are joined to THEME: "../x" is a folder beside the theme, which
     Pelican copies; an edit there is not "nothing changed"."""

@@ -8,6 +8,7 @@ sites built with Pelican: override, exclusions, fallback, determinism, cache, pl
 import os
 import pickle
 import random
+import re
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -857,6 +858,95 @@ def test_lists_process_started_before_reading(tmp_path, monkeypatch, outcome):
     assert not site.log.messages()
     assert multiprocessing.active_children() == []
     assert plugin._process is None and plugin._background is None
+
+
+_ORIGINAL_KEYED_LISTS = plugin.keyed_lists
+
+
+def _recording_keyed_lists(rows, job, text, loaded=None, guess=None):
+    """``keyed_lists`` writing, per call, whether it was given a guess and took it."""
+    key, outcome = _ORIGINAL_KEYED_LISTS(rows, job, text, loaded, guess)
+    with open(_RECORD["path"], "a", encoding="utf-8") as handle:
+        handle.write(("computed" if guess is None else f"guess {guess[0] == key}") + "\n")
+    return key, outcome
+
+
+def _add_article(content, name, date, status=None):
+    folder = Path(content) / "articles" / "moi"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(
+        f"Title: Đảng bộ xã Gia Khánh kết nạp đảng viên mới {name}\nDate: {date}\n"
+        + (f"Status: {status}\n" if status else "")
+        + "Category: Tin tức - Sự kiện\n\nChi bộ kết nạp đảng viên mới là đoàn viên thanh "
+        "niên ưu tú, sinh hoạt chi bộ nền nếp.\n", encoding="utf-8")
+
+
+def _move_first_article_back(content):
+    path = sorted((Path(content) / "articles").rglob("*.md"))[0]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(re.sub(r"Date: .*", "Date: 2001-01-01 08:00", text, count=1), "utf-8")
+
+
+@pytest.mark.parametrize("change, expected", [
+    (edit_first_article, ["computed", "guess True"]),  # guessed while reading, then taken
+    (lambda c: _add_article(c, "a.md", "2025-06-01 08:00"), ["computed", "guess True"]),
+    (lambda c: next((Path(c) / "articles").rglob("*.md")).unlink(), ["computed", "guess True"]),
+    (_move_first_article_back, ["computed", "guess False"]),  # guessed wrong: computed again
+    (lambda c: _add_article(c, "b.md", "2025-06-01 08:00", "draft"), ["computed"]),  # none
+])  # fmt: skip
+def test_the_lists_process_guesses_the_lists_while_the_build_reads(
+    tmp_path, monkeypatch, change, expected
+):
+    """The lists process guesses this build's lists from the last build's rows and the
+    articles read anew, while the build reads; the build's real rows then decide: the guess
+    is used only when computed from the same (an edit, a new article, one deleted), else
+    the lists are computed again (an article moved among the others by its new date). No
+    guess for a new draft. Either way: the pages of a cold build."""
+    _RECORD["path"] = str(tmp_path / "calls")
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    monkeypatch.setattr(plugin, "keyed_lists", _recording_keyed_lists)
+    content = labelled_content(tmp_path)
+    settings = {"INCREMENTAL_WORKERS": 2, "CACHE_PATH": str(tmp_path / "cache")}
+    build_site(tmp_path / "out", content=content, **settings)
+    change(content)
+    Path(_RECORD["path"]).unlink()
+    site = build_site(tmp_path / "out", content=content, **settings)
+    assert Path(_RECORD["path"]).read_text(encoding="utf-8").split() == " ".join(
+        expected).split()  # fmt: skip
+    cold = build_site(tmp_path / "cold", content=content, INCREMENTAL_WORKERS=2)
+    assert file_digests(site.output) == file_digests(cold.output)
+    assert not site.log.messages()
+
+
+@pytest.mark.parametrize("save_minimum", [64, 1])
+def test_texts_tokenised_since_the_vector_cache_was_written_are_kept_apart(
+    tmp_path, monkeypatch, save_minimum
+):
+    """The vector cache is written only when enough texts are new (``must_save``); the texts
+    tokenised meanwhile are kept in a file of their own (``PENDING_FILE``) and tokenised
+    again when the next build reads the caches: after two edits of two articles the lists
+    process is sent only the second text, and its guess needs no other. Once the vector
+    cache is written, the file is gone."""
+    _RECORD["path"] = str(tmp_path / "computed")
+    monkeypatch.setattr(plugin, "BACKGROUND_MINIMUM", 0)
+    monkeypatch.setattr(plugin, "SAVE_MINIMUM", save_minimum)
+    monkeypatch.setattr(plugin, "_compute_sent", _recording_compute_sent)
+    content = labelled_content(tmp_path)
+    settings = {"INCREMENTAL_WORKERS": 2, "CACHE_PATH": str(tmp_path / "cache")}
+    pending = tmp_path / "cache" / plugin.PENDING_FILE
+    build_site(tmp_path / "out", content=content, **settings)
+    assert not pending.exists()
+    paths = sorted((Path(content) / "articles").rglob("*.md"))
+    for path in paths[:2]:
+        path.write_text(path.read_text(encoding="utf-8") + "\nHội nghị sơ kết quý.\n", "utf-8")
+        site = build_site(tmp_path / "out", content=content, **settings)
+        assert pending.exists() is (save_minimum > 1)
+    sent = [line.split()[1] for line in Path(_RECORD["path"]).read_text().split("\n")[:-1]]
+    assert sent == ["1", "1"]
+    if save_minimum > 1:
+        assert len(plugin.load_pending(str(pending))) == 2
+    cold = build_site(tmp_path / "cold", content=content, INCREMENTAL_WORKERS=2)
+    assert file_digests(site.output) == file_digests(cold.output)
 
 
 def test_a_lists_process_left_by_a_failed_build_is_ended_by_the_next(tmp_path, monkeypatch):

@@ -765,23 +765,26 @@ class CachedReaders(Readers):
         and its ``read_file`` puts them back. Files with errors are left out: the normal
         sequential read then reports them. Warnings found by the workers are logged here,
         once (and their files get no object from the workers)."""
-        missing = []
+        missing, fresh = [], []
         for path in paths:
             if self._markdown_reader(path) is None:
                 continue
             key = self.file_keys.key(path)
             if self.snapshot is not None and self.snapshot.has(path, key):
                 continue
+            fresh.append(path)
             if self.content_cache.get(key) is None:
                 missing.append(path)
         workers = worker_count(self.settings)
-        if len(missing) < PARALLEL_MINIMUM or workers < 2:
-            return 0
         make_objects = (
             base_path is not None
             and self.snapshot is not None
             and not _heard_while_reading(*_GENERATOR_SIGNALS.get(content_class, ()))
         )
+        if len(missing) < PARALLEL_MINIMUM or workers < 2:
+            if make_objects and EARLY_RECEIVERS and len(fresh) < PARALLEL_MINIMUM:
+                self.read_early(fresh, paths, base_path, content_class)
+            return 0
         chunk = max(1, min(64, len(missing) // (workers * 8)))
         global _worker_job
         _worker_job = (self, self._markdown_reader(missing[0]),
@@ -806,6 +809,58 @@ class CachedReaders(Readers):
         return len(missing)
 
 
+    def read_early(self, fresh, paths, base_path, content_class):
+        """Make the objects of the few new or edited files (``fresh``) now, as a reading
+        worker would (the loop puts a copy back from the snapshot), and hand them to the
+        ``EARLY_RECEIVERS`` with every path found: the related posts start on the lists
+        before the other 10,000 objects are put back. A file with a warning is left to the
+        loop, which reports it once; then nothing is handed."""
+        contents = []
+        for path in fresh:
+            key = self.file_keys.key(path)
+            if self.content_cache.get(key) is None:
+                try:
+                    html, meta, warnings, key = self._markdown_reader(path).read_raw(path)
+                except Exception:  # noqa: BLE001 (the reading loop reports it)
+                    return
+                if warnings:
+                    return
+                self.content_cache.put(key, html, meta)
+            content = self._content_apart(base_path, path, content_class)
+            if content is None:
+                return
+            # Kept as a reading worker's object is: the loop puts a copy back.
+            content.url, content.save_as  # noqa: B018 (computed now, so the snapshot keeps them)
+            if not _in_future(getattr(content, "date", None)) and self.snapshot.keep(
+                path, key, base_path, content
+            ):
+                self._from_workers.add(path)
+            contents.append(content)
+        for receiver in EARLY_RECEIVERS:
+            receiver(content_class, contents, paths)
+
+    def _content_apart(self, base_path, path, content_class):
+        """The object Pelican's reader makes of ``path`` (parsed already), made apart from
+        the reading loop and without logging: None if anything was to be logged (the loop
+        then makes it again, and logs)."""
+        root = logging.getLogger()
+        watch, handlers = _WarningSeen(), root.handlers
+        root.handlers = [watch]
+        try:
+            content = Readers.read_file(
+                self, base_path, os.path.relpath(path, base_path),
+                FAST_CLASSES.get(content_class, content_class),
+            )  # fmt: skip
+        except Exception:  # noqa: BLE001 (the reading loop reports it)
+            return None
+        finally:
+            root.handlers = handlers
+        return None if watch.seen else content
+
+
+# Receivers of the contents a build reads anew, made before the others are put back
+# (``CachedReaders.read_early``): callables (content class, contents, every path found).
+EARLY_RECEIVERS = []
 _worker_job = None  # (readers, Markdown reader, (base path, content class) or None)
 
 

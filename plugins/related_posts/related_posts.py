@@ -53,9 +53,15 @@ from functools import partial
 from typing import NamedTuple
 
 from pelican import signals
+from pelican.contents import Article
 
 from plugins.incremental.fingerprint import code_key, content_hash, module_digest
-from plugins.incremental.readers import start_worker_pool, worker_count, worker_died
+from plugins.incremental.readers import (
+    EARLY_RECEIVERS,
+    start_worker_pool,
+    worker_count,
+    worker_died,
+)
 from plugins.incremental.state import write_atomically
 from plugins.vn_text import nfc, now_in_vietnam, to_vietnam_time
 
@@ -81,6 +87,14 @@ RESULT_FILE = os.path.join("related_posts", "result.marshal")
 # The text key (terms.text_key) of each article's title and body seen by the last build, so
 # that unchanged articles are found in the vector cache without extracting their text again.
 TEXT_KEYS_FILE = os.path.join("related_posts", "text-keys.marshal")
+# The texts tokenised since the vector cache was last written (it is written only when
+# enough are new, ``must_save``): the next build's processes tokenise them again when they
+# read the caches, so the vector cache they use misses no article's text.
+PENDING_FILE = os.path.join("related_posts", "pending-texts.marshal")
+# What the last lists were computed from (``Row``s, sources, the published count): a
+# ``ListsProcess`` guesses this build's from it and the few articles read anew, and computes
+# the lists while the build is still reading (``speculate_lists``).
+ROWS_FILE = os.path.join("related_posts", "rows.marshal")
 
 
 class RelatedPostsSettingError(ValueError):
@@ -301,22 +315,58 @@ def lists_of_articles(articles, job):
 def lists_for(rows, job, text, loaded=None):
     """``compute_lists``'s outcome, or the last build's lists when nothing they depend on
     changed (``inputs_key``; then no text was tokenised)."""
+    return keyed_lists(rows, job, text, loaded)[1]
+
+
+def keyed_lists(rows, job, text, loaded=None, guess=None):
+    """(``inputs_key``, ``lists_for``'s outcome). ``guess``: a (key, outcome) computed
+    ahead from guessed rows (``_speculate``), used when its key is this one: when everything
+    the lists depend on is what was guessed. What the lists were computed from is
+    remembered (``ROWS_FILE``) for the next build's guess."""
     dates = [to_vietnam_time(datetime.fromisoformat(row.date)) for row in rows]
     key = inputs_key(rows, dates, job)
-    if job.settings["RELATED_POSTS_CACHE"]:
+    if guess is not None and guess[0] == key:
+        return guess
+    cached = job.settings["RELATED_POSTS_CACHE"]
+    if cached:
         lists = load_result(os.path.join(job.settings["CACHE_PATH"], RESULT_FILE), key)
         if lists is not None:
-            return lists, [], 0
-    return compute_lists(rows, dates, job, key, text, loaded)
+            return key, (lists, [], 0)
+    outcome = compute_lists(rows, dates, job, key, text, loaded)
+    if cached and len(rows) >= BACKGROUND_MINIMUM:
+        save_rows(job.settings["CACHE_PATH"], rows, job)
+    return key, outcome
+
+
+def save_rows(cache_path, rows, job):
+    """Remember what the lists were computed from (``ROWS_FILE``)."""
+    data = (job.published_count, [tuple(row) for row in rows], list(job.sources))
+    try:
+        _save_tagged(os.path.join(cache_path, ROWS_FILE), text_keys_version(), data)
+    except (OSError, ValueError):  # ValueError: a ``Related:`` value marshal cannot write
+        pass
+
+
+def load_rows(cache_path):
+    """(published count, rows as tuples, sources) saved by ``save_rows``, or None."""
+    data = _load_tagged(os.path.join(cache_path, ROWS_FILE), text_keys_version())
+    return data if isinstance(data, tuple) and len(data) == 3 else None
 
 
 def load_caches(settings):
-    """The vector cache and the remembered text keys (``compute_lists``)."""
+    """The vector cache, with the texts tokenised since it was written (``PENDING_FILE``)
+    added again, and the remembered text keys (``compute_lists``)."""
     from plugins.related_posts.scoring import VectorCache  # numpy
 
     if not settings["RELATED_POSTS_CACHE"]:
         return VectorCache(), {}
     cache = VectorCache.load(os.path.join(settings["CACHE_PATH"], CACHE_FILE))
+    cache.saved_keys = frozenset(cache.docs)  # the texts whose vectors are in the file
+    pending = load_pending(os.path.join(settings["CACHE_PATH"], PENDING_FILE))
+    if pending:
+        cache.counts_for(list(pending.values()), keys=list(pending))
+        cache.used.clear()  # what this build uses is counted when it computes its lists
+    cache.pending = pending
     return cache, load_text_keys(os.path.join(settings["CACHE_PATH"], TEXT_KEYS_FILE))
 
 
@@ -355,11 +405,22 @@ def compute_lists(rows, dates, job, key, text, loaded=None):
         text_keys = dict(zip(sources, (r.text_key for r in records), strict=True))
         if text_keys != remembered:
             warnings.extend(save_text_keys(keys_path, text_keys))
+        pending_path = os.path.join(settings["CACHE_PATH"], PENDING_FILE)
+        saved = getattr(cache, "saved_keys", frozenset())
+        pending = {**getattr(cache, "pending", {}),
+                   **{r.text_key: r.text for r in records
+                      if r.text and r.text_key not in saved}}  # fmt: skip
         if must_save(cache, os.path.exists(cache_path)):
             try:
                 cache.save(cache_path, keep=cache.used)
+                pending = {}
             except OSError as error:
                 warnings.append(f"không ghi được {cache_path} (cache not written): {error}")
+        used = set(text_keys.values())
+        pending = {key: text for key, text in pending.items() if key in used}
+        if pending != getattr(cache, "pending", {}):
+            warnings.extend(save_pending(pending_path, pending))
+            cache.pending = pending
     return lists, warnings, cache.added
 
 
@@ -380,6 +441,7 @@ _process = None  # the ListsProcess started for the build under way, not yet use
 _background = None  # the BackgroundLists of the build under way
 _job = None  # what the forked process computes (articles, Job): set just before the fork
 _loaded = None  # in a ListsProcess: the caches it read (``_load``)
+_guess = None  # in a ListsProcess: (key, outcome) of the lists it guessed (``_speculate``)
 
 
 def _compute_job():
@@ -396,9 +458,57 @@ def _load(settings):
 
 def _compute_sent(rows, texts, job):
     """In a ListsProcess: ``lists_for`` the articles of ``rows``, with the caches it read
-    and ``texts`` ({index: (title, HTML)}) for the articles it had no vector for."""
+    and ``texts`` ({index: (title, HTML)}) for the articles it had no vector for; the lists
+    it guessed if they were computed from the same (``_speculate``)."""
+    global _guess
+    guess, _guess = _guess, None
     rows, texts = [Row._make(row) for row in rows], dict(texts)
-    return lists_for(rows, job, lambda i: article_text(*texts[i]), _loaded)
+    return keyed_lists(rows, job, lambda i: article_text(*texts[i]), _loaded, guess)[1]
+
+
+def _speculate(changes, paths, settings):
+    """In a ListsProcess, while the build reads: guess this build's rows from the last
+    lists' (``ROWS_FILE``), less the articles whose file is gone (``paths``: the files
+    found), with the articles read anew (``changes``: (row, source, title, HTML)) in their
+    place, or, new ones, among the published ones by date; then compute their lists. The
+    build's real rows decide later (``_compute_sent``): a wrong guess costs only the work
+    done on a core that reading leaves idle. True if lists were guessed."""
+    global _guess
+    _guess = None
+    last = load_rows(settings["CACHE_PATH"])
+    if last is None or _loaded is None:
+        return False
+    try:
+        count, rows, sources = last
+        present = set(paths)
+        kept = [i for i, row in enumerate(rows) if row[1] in present]
+        rows = [Row._make(rows[i]) for i in kept]
+        sources, count = [sources[i] for i in kept], sum(1 for i in kept if i < count)
+        texts = {}
+        for row, source, title, html in changes:
+            row = Row._make(row)
+            texts[row.path] = (title, html)
+            index = next((i for i, known in enumerate(rows) if known.path == row.path), None)
+            if index is None:  # a new article: published, placed by date as Pelican does
+                date = datetime.fromisoformat(row.date)
+                index = next((i for i in range(count)
+                              if datetime.fromisoformat(rows[i].date) < date), count)  # fmt: skip
+                rows.insert(index, row)
+                sources.insert(index, source)
+                count += 1
+            else:
+                rows[index], sources[index] = row, source
+        by_index = {i: texts[row.path] for i, row in enumerate(rows) if row.path in texts}
+        cache, remembered = _loaded
+        if any(i not in by_index and known_key(source, cache, remembered) is None
+               for i, source in enumerate(sources)):  # fmt: skip
+            return False  # a text it does not have: the build will send it
+        job = Job(count, settings, setting_values(settings), sources, now_in_vietnam())
+        _guess = keyed_lists(rows, job, lambda i: article_text(*by_index[i]), _loaded)
+    except Exception as error:  # noqa: BLE001 (a guess: the build's rows decide)
+        logger.debug("related_posts: no guess (%s: %s)", type(error).__name__, error)
+        return False
+    return True
 
 
 class ListsProcess:
@@ -441,8 +551,31 @@ class ListsProcess:
                          error)  # fmt: skip
             return None
 
+    def speculate(self, changes, paths):
+        """Have it guess the lists while the build reads (``_speculate``); not waited for."""
+        try:
+            self.guessing = self.pool.submit(_speculate, changes, paths, self.settings)
+        except BrokenProcessPool:  # ``send`` finds it dead
+            pass
+
     def discard(self):
         self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def speculate_lists(content_class, contents, paths):
+    """``incremental.readers.EARLY_RECEIVERS`` receiver: the articles a build reads anew
+    (``contents``, made apart before the others are put back), and every article file
+    found (``paths``), sent to the ``ListsProcess`` so that it guesses this build's lists
+    while the build reads (``_speculate``). Not when one of them is not published (a draft
+    has no place among the published to guess)."""
+    process = _process
+    if process is None or not issubclass(content_class, Article):
+        return
+    if any(getattr(content, "status", None) != "published" for content in contents):
+        return
+    changes = [(tuple(article_row(content)), source_key(content), content.title,
+                content._content) for content in contents]  # fmt: skip
+    process.speculate(changes, sorted(os.path.abspath(path) for path in paths))
 
 
 def take_process():
@@ -621,6 +754,24 @@ def save_text_keys(path, keys):
     return []
 
 
+def load_pending(path):
+    """{text key: text} tokenised since the vector cache was written, by this code."""
+    texts = _load_tagged(path, text_keys_version())
+    return texts if isinstance(texts, dict) else {}
+
+
+def save_pending(path, texts):
+    """Returns the warnings to log (none, or the file could not be written)."""
+    try:
+        if texts:
+            _save_tagged(path, text_keys_version(), texts)
+        elif os.path.exists(path):
+            os.remove(path)
+    except OSError as error:
+        return [f"không ghi được {path} (cache not written): {error}"]
+    return []
+
+
 def _load_tagged(path, tag):
     """The data saved by ``_save_tagged(path, tag, data)``, or None (missing, unreadable,
     or saved with another tag)."""
@@ -638,6 +789,8 @@ def _save_tagged(path, tag, data):
 
 
 def register():
+    if speculate_lists not in EARLY_RECEIVERS:
+        EARLY_RECEIVERS.append(speculate_lists)
     signals.article_generator_init.connect(start_process)
     signals.article_generator_finalized.connect(set_related_posts)
     signals.article_writer_finalized.connect(wait_for_lists)
