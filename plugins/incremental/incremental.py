@@ -35,6 +35,8 @@ The plugin part (``register``) installs the writer, which also works with plain
 kept, with their fingerprints (plugins/search uses it instead of reading the output).
 ``contents_read_now(generator)`` tells which contents the build read anew (plugins/search
 starts indexing their shards as soon as the context is complete, while the site is written).
+``readers.EARLY_RECEIVERS`` are handed them earlier still, when they are few, before the
+other contents are put back (plugins/related_posts guesses its lists meanwhile).
 
 Settings:
     INCREMENTAL_MANIFEST = None   # path of the manifest; default under CACHE_PATH, per output

@@ -26,6 +26,9 @@ started before the articles are read (``ListsProcess``): it imports numpy and sc
 the caches meanwhile, on the core reading leaves idle, and is then sent each article's plain
 values (``Row``) and the few texts it has no vectors for. Otherwise (a first build, many new
 texts) it is forked when reading ends and takes all that from its copy of the articles.
+Meanwhile that process guesses the lists (``speculate_lists``, ``_speculate``): from the last
+lists' rows and the few articles read anew, which the incremental build makes before it puts
+back the others; the guess is used only if it was computed from exactly the build's rows.
 
 Settings:
     RELATED_POSTS_MAX = 5               # links under each article (0: none)
