@@ -808,7 +808,6 @@ class CachedReaders(Readers):
             _worker_job = None
         return len(missing)
 
-
     def read_early(self, fresh, paths, base_path, content_class):
         """Make the objects of the few new or edited files (``fresh``) now, as a reading
         worker would (the loop puts a copy back from the snapshot), and hand them to the
