@@ -724,17 +724,20 @@ class CachedReaders(Readers):
             root.removeHandler(watch)
         if reader.last_raw is not None and reader.last_raw[0] == full_path:
             file_key = reader.last_raw[3]  # parsed now: the key of the bytes parsed
-        if isinstance(obj, (FastArticle, FastPage)):
-            obj.url, obj.save_as  # noqa: B018 (computed now, so the snapshot keeps them)
-        if (
-            watch.seen
-            or _in_future(getattr(obj, "date", None))
-            or not self.snapshot.keep(full_path, file_key, base_path, obj)
-        ):
+        if watch.seen or not self._kept(full_path, file_key, base_path, obj):
             self.content_cache.need(file_key)
         if self.read_now is not None:
             self.read_now.append(obj)
         return obj
+
+    def _kept(self, path, file_key, base_path, obj):
+        """Keep ``obj`` in the object snapshot, its URLs computed first (kept with it),
+        unless it is dated in the future; whether it was kept."""
+        if isinstance(obj, (FastArticle, FastPage)):
+            obj.url, obj.save_as  # noqa: B018 (computed now, so the snapshot keeps them)
+        return not _in_future(getattr(obj, "date", None)) and self.snapshot.keep(
+            path, file_key, base_path, obj
+        )
 
     def get_cached_data(self, path, default=None):
         reader = self._markdown_reader(path)
@@ -828,11 +831,7 @@ class CachedReaders(Readers):
             content = self._content_apart(base_path, path, content_class)
             if content is None:
                 return
-            # Kept as a reading worker's object is: the loop puts a copy back.
-            content.url, content.save_as  # noqa: B018 (computed now, so the snapshot keeps them)
-            if not _in_future(getattr(content, "date", None)) and self.snapshot.keep(
-                path, key, base_path, content
-            ):
+            if self._kept(path, key, base_path, content):  # the loop puts a copy back
                 self._from_workers.add(path)
             contents.append(content)
         for receiver in EARLY_RECEIVERS:

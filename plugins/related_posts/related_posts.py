@@ -364,12 +364,10 @@ def load_caches(settings):
     if not settings["RELATED_POSTS_CACHE"]:
         return VectorCache(), {}
     cache = VectorCache.load(os.path.join(settings["CACHE_PATH"], CACHE_FILE))
-    cache.saved_keys = frozenset(cache.docs)  # the texts whose vectors are in the file
-    pending = load_pending(os.path.join(settings["CACHE_PATH"], PENDING_FILE))
-    if pending:
-        cache.counts_for(list(pending.values()), keys=list(pending))
+    cache.pending = load_pending(os.path.join(settings["CACHE_PATH"], PENDING_FILE))
+    if cache.pending:
+        cache.counts_for(list(cache.pending.values()), keys=list(cache.pending))
         cache.used.clear()  # what this build uses is counted when it computes its lists
-    cache.pending = pending
     return cache, load_text_keys(os.path.join(settings["CACHE_PATH"], TEXT_KEYS_FILE))
 
 
@@ -408,20 +406,17 @@ def compute_lists(rows, dates, job, key, text, loaded=None):
         text_keys = dict(zip(sources, (r.text_key for r in records), strict=True))
         if text_keys != remembered:
             warnings.extend(save_text_keys(keys_path, text_keys))
-        pending_path = os.path.join(settings["CACHE_PATH"], PENDING_FILE)
-        saved = getattr(cache, "saved_keys", frozenset())
-        pending = {**getattr(cache, "pending", {}),
-                   **{r.text_key: r.text for r in records
-                      if r.text and r.text_key not in saved}}  # fmt: skip
+        texts = {**cache.pending, **{r.text_key: r.text for r in records if r.text}}
         if must_save(cache, os.path.exists(cache_path)):
             try:
                 cache.save(cache_path, keep=cache.used)
-                pending = {}
             except OSError as error:
                 warnings.append(f"không ghi được {cache_path} (cache not written): {error}")
         used = set(text_keys.values())
-        pending = {key: text for key, text in pending.items() if key in used}
-        if pending != getattr(cache, "pending", {}):
+        pending = {key: text for key, text in texts.items()
+                   if key in used and key not in cache.saved_keys}  # fmt: skip
+        if pending != cache.pending:
+            pending_path = os.path.join(settings["CACHE_PATH"], PENDING_FILE)
             warnings.extend(save_pending(pending_path, pending))
             cache.pending = pending
     return lists, warnings, cache.added
@@ -557,7 +552,7 @@ class ListsProcess:
     def speculate(self, changes, paths):
         """Have it guess the lists while the build reads (``_speculate``); not waited for."""
         try:
-            self.guessing = self.pool.submit(_speculate, changes, paths, self.settings)
+            self.pool.submit(_speculate, changes, paths, self.settings)
         except BrokenProcessPool:  # ``send`` finds it dead
             pass
 
@@ -578,7 +573,7 @@ def speculate_lists(content_class, contents, paths):
         return
     changes = [(tuple(article_row(content)), source_key(content), content.title,
                 content._content) for content in contents]  # fmt: skip
-    process.speculate(changes, sorted(os.path.abspath(path) for path in paths))
+    process.speculate(changes, [os.path.abspath(path) for path in paths])
 
 
 def take_process():

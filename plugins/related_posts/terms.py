@@ -295,6 +295,10 @@ class VectorCache:
         self.changed = False  # texts were added since loading
         self.used = set()  # keys of the texts asked for since loading
         self.added = 0  # texts tokenised since loading
+        self.saved_keys = frozenset()  # keys of the texts in the file (loaded or saved)
+        # text key → text: tokenised, not in the file, kept apart by the cache's user until
+        # it is written (related_posts.PENDING_FILE)
+        self.pending = {}
 
     @property
     def n_terms(self):
@@ -344,6 +348,7 @@ class VectorCache:
             key: (terms[start:end], counts[start:end])
             for key, start, end in zip(keys, bounds[:-1], bounds[1:], strict=True)
         }
+        cache.saved_keys = frozenset(cache.docs)
         return cache
 
     def save(self, path, keep=None):
@@ -379,6 +384,7 @@ class VectorCache:
         )
         write_atomically(path, buffer.getvalue())
         self.changed = False
+        self.saved_keys = frozenset(keys)
 
     # -- vectorising --
 
