@@ -132,7 +132,8 @@ JINJA_ENVIRONMENT = {
     # afresh: no need for Jinja to stat each included template again at every page (eight
     # stats a listing page, about 5 % of its rendering).
     "auto_reload": False,
-    "extensions": [],
+    # {% cache %}: the article cards, remembered between builds (plugins/incremental)
+    "extensions": ["plugins.incremental.fragments.FragmentCache"],
 }
 
 # --- Plugins (settings by prefix below) -------------------------------------------------

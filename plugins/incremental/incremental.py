@@ -56,7 +56,7 @@ from pelican.contents import Article, Page
 from pelican.generators import ArticlesGenerator, PagesGenerator, StaticGenerator
 from pelican.log import console
 
-from plugins.incremental import readers
+from plugins.incremental import fragments, readers
 from plugins.incremental.collector import BuildCollector
 from plugins.incremental.fingerprint import (
     build_key,
@@ -72,6 +72,7 @@ from plugins.incremental.fingerprint import (
     tree_files,
     tree_stamp,
 )
+from plugins.incremental.fragments import FragmentStore
 from plugins.incremental.readers import (
     CachedReaders,
     ContentCache,
@@ -213,6 +214,10 @@ class Build:
         self.object_snapshot = ObjectSnapshot(cache_root, self.settings_key)
         self.summaries = SummaryCache(cache_root, self.settings_key)
         self.new_summaries = {}  # (digest, siteurl) → summary cut by this build or its workers
+        self.fragments = FragmentStore(cache_root, self.settings_key)
+        self.fragments_on = False  # see _start_rendering
+        self.new_fragments = {}  # (outer, inner) → HTML rendered by this build or its workers
+        self._fragment_keys = {}  # (template, line) → (template key, shows related lists)
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         self.templates = TemplateCache(cache_root, self.settings_key)
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
@@ -302,6 +307,7 @@ class Build:
         )
         self.site_key = digest(self.settings_key, self.theme_rest_key, navigation)
         readers.summary_source = self.summary
+        fragments.fragment_source = self.fragment
 
     def summary(self, item, siteurl, compute):
         """``item``'s summary, ``compute`` (Pelican's) only when not remembered: a summary is
@@ -314,6 +320,29 @@ class Build:
         if known is None:
             known = self.new_summaries[key, siteurl] = compute(siteurl)
         return known
+
+    def fragment(self, environment, name, lineno, values, siteurl, render):
+        """The HTML of a ``{% cache %}`` tag's body (``fragments.py``): remembered when the
+        build renders many pages (``fragments_on``), else ``render()``'s."""
+        item = values[0] if values else None
+        if not self.fragments_on or name is None or not _is_content(item):
+            return render()
+        known = self._fragment_keys.get((name, lineno))
+        if known is None:
+            template = environment.get_template(name)
+            known = self._fragment_keys[name, lineno] = (self.template_key(template),
+                                                         self.shows_related(template))  # fmt: skip
+        version, related = known
+        outer = self.content_digest(item, related)
+        inner = (name, lineno, version, siteurl,
+                 *[self.digest_value(value, related) for value in values[1:]])  # fmt: skip
+        html = self.fragments.get(outer, inner)
+        if html is None:
+            html = self.new_fragments.get((outer, inner))
+        if html is None:
+            html = str(render())
+            self.new_fragments[outer, inner] = html
+        return html
 
     def summary_key(self, item):
         return self.content_digest(item, related=False)
@@ -388,7 +417,7 @@ class Build:
         known = memo.get(id(value))  # articles and pages, listed many times
         if known is not None and known[0] is value:
             return known[1]
-        if hasattr(value, "_content") and hasattr(value, "source_path"):
+        if _is_content(value):
             return self.content_digest(value, related)
         if hasattr(value, "slug") and hasattr(value, "settings") and hasattr(value, "name"):
             known = self._wrappers.get(id(value))
@@ -485,6 +514,9 @@ class Build:
         n-th page (a few shares per worker: a stopped build waits only for the shares
         running): (the pool, the task that forked it, the shares' futures)."""
         global _render_state
+        # Many pages: their remembered fragments (the cards) are worth reading, once, here.
+        self.fragments_on = True
+        self.fragments.entries  # noqa: B018 (read now, before the fork)
         _render_state = (jobs, self.state.output_path)
         try:
             pool, started = start_worker_pool(workers)  # forked now, with the jobs
@@ -506,8 +538,9 @@ class Build:
             except BaseException:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
-        for _, summaries in parts:
+        for _, (summaries, made) in parts:
             self.new_summaries.update(summaries)
+            self.new_fragments.update(made)
         return sorted((r for part, _ in parts for r in part), key=lambda r: r[0])
 
     def discard_early_render(self):
@@ -550,6 +583,7 @@ class Build:
             logger.info("incremental: removed %d stale files", len(removed))
         self.state.save()  # now: a build failing after this point must not lose it
         self.save_summaries(generators)
+        self.save_fragments(generators)
         self.save_reading_caches()  # again: nothing to write unless read since
         self.templates.save()
         self.finished = True
@@ -568,18 +602,39 @@ class Build:
         self.object_snapshot.save()
         self.file_keys.save()
 
+    def save_fragments(self, generators):
+        """Remember the fragments rendered by this build, and keep those of its contents
+        made by the templates of this build (``FragmentStore.save``)."""
+        for (outer, inner), html in self.new_fragments.items():
+            self.fragments.put(outer, inner, html)
+        if not self.fragments.loaded:
+            return  # none looked up, none made: the file was not even read
+        contents = self.own_digests(generators)
+        contents.update(outer for outer, _ in self.new_fragments)
+        versions = {key: version for key, (version, _) in self._fragment_keys.items()}
+        self.fragments.save(contents, versions)
+
     def save_summaries(self, generators):
         """Remember the summaries of this build's contents, and only those."""
         for (key, siteurl), summary in self.new_summaries.items():
             self.summaries.put(key, siteurl, summary)
         if not self.summaries.loaded:
             return  # none looked up, none made: the cache was not even read
-        self.summaries.used = {
-            self.summary_key(item)
+        self.summaries.used = self.own_digests(generators)
+        self.summaries.save()
+
+    def own_digests(self, generators):
+        """The digests (without related lists) of every content of this build."""
+        return {
+            self.content_digest(item, related=False)
             for generator in generators for kind in CONTENT_LISTS
             for item in getattr(generator, kind, None) or ()
         }  # fmt: skip
-        self.summaries.save()
+
+
+def _is_content(value):
+    """An article or page (what ``Build.content_digest`` takes)."""
+    return hasattr(value, "_content") and hasattr(value, "source_path")
 
 
 # --- generators ---------------------------------------------------------------------------
@@ -602,10 +657,11 @@ def _render_share(share):
     index, count = share
     jobs, output_path = _render_state
     build = current_build()  # render_deferred's, forked with it into a worker
-    # The summaries this share cuts, apart: a worker's are lost with it unless sent back
-    # (and only those: what the worker inherited, the parent has).
+    # The summaries this share cuts and the fragments it renders, apart: a worker's are lost
+    # with it unless sent back (and only those: what the worker inherited, the parent has).
     kept, made = build.new_summaries, {}
-    build.new_summaries = made
+    kept_fragments, fragments_made = build.new_fragments, {}
+    build.new_summaries, build.new_fragments = made, fragments_made
     results = []
     try:
         for number in range(index, len(jobs), count):
@@ -618,8 +674,9 @@ def _render_share(share):
             results.append((number, name, fingerprint, stat.st_size, stat.st_mtime_ns, written))
     finally:
         kept.update(made)
-        build.new_summaries = kept
-    return results, made
+        kept_fragments.update(fragments_made)
+        build.new_summaries, build.new_fragments = kept, kept_fragments
+    return results, (made, fragments_made)
 
 
 def pick_extensions(files, extensions):
@@ -845,6 +902,7 @@ class IncrementalPelican(Pelican):
             build.discard_early_render()
             _current = None
             readers.summary_source = None
+            fragments.fragment_source = None
             build.collector.stop()
 
 
