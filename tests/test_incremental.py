@@ -729,6 +729,128 @@ def test_summaries_cut_in_the_render_workers_are_remembered(tmp_path, project, m
     assert len(cut) == 1
 
 
+def mark_remembered_cards(cache, mark):
+    """Change every card the fragment store holds (``plugins/incremental/fragments.py``):
+    a card taken from the store shows ``mark``, one rendered afresh does not."""
+    import marshal
+
+    (path,) = (cache / "incremental").glob("fragments-*.marshal")
+    version, entries = marshal.loads(path.read_bytes())
+    for fragments in entries.values():
+        for inner, html in fragments.items():
+            fragments[inner] = html.replace('class="card__title"', f'class="card__title {mark}"')
+    path.write_bytes(marshal.dumps((version, entries)))
+    return sum(len(fragments) for fragments in entries.values())
+
+
+def test_cards_are_remembered_between_builds_and_follow_their_article_and_template(
+    tmp_path, project, monkeypatch
+):
+    """When a build renders many pages (here: any number, in two workers), each card (the
+    ``{% cache %}`` tag of the card macro) is rendered once and remembered: a new article
+    shifts every listing page, and every card but the new one comes from the store. An
+    edited article's card and every card after an edit of the card macro are rendered
+    afresh; then the output is a cold build's."""
+    import plugins.incremental.incremental as incremental
+
+    content, theme = project
+    articles = content / "articles" / "2023"
+    monkeypatch.setattr(incremental, "PARALLEL_RENDER_MINIMUM", 1)
+    options = {"INCREMENTAL_WORKERS": 2}
+    site = build(tmp_path, "incremental", content, theme, **options)
+    cache = tmp_path / "incremental-cache"
+    # One card an article: the same on the home page, its category, tag and month pages
+    assert mark_remembered_cards(cache, "tu-bo-nho") == 24
+
+    edit(articles / "moi.md", article(99, title="Bài mới nhất", day=400))
+    site = build(tmp_path, "incremental", content, theme, **options)
+    cards = site.soup("index.html").select(".card__title")
+    assert cards[0].get_text(strip=True) == "Bài mới nhất"
+    assert "tu-bo-nho" not in cards[0]["class"]
+    assert all("tu-bo-nho" in card["class"] for card in cards[1:])
+    second_page = site.soup("trang/2/index.html").select(".card__title")
+    assert second_page and all("tu-bo-nho" in card["class"] for card in second_page)
+
+    edit(articles / "bai-23.md", article(23, title="Tiêu đề đã sửa"))
+    edit(articles / "moi-2.md", article(98, title="Bài mới thứ hai", day=401))
+    site = build(tmp_path, "incremental", content, theme, **options)
+    shown = {c.get_text(strip=True): c["class"] for c in site.soup("index.html").select(
+        ".card__title")}  # fmt: skip
+    assert "tu-bo-nho" not in shown["Tiêu đề đã sửa"]
+    assert "tu-bo-nho" in shown[re.search(r"Title: (.*)", article(22))[1]]
+
+    card = theme / "templates" / "macros" / "article_card.html"
+    edit(card, card.read_text(encoding="utf-8").replace(
+        '<p class="card__meta">', '<p class="card__meta card__meta--moi">'))  # fmt: skip
+    assert_same_as_cold(tmp_path, "card macro", content, theme, **options)
+    assert "tu-bo-nho" not in (tmp_path / "incremental" / "index.html").read_text("utf-8")
+
+
+def test_the_cache_tag_renders_its_body_outside_an_incremental_build():
+    """Without a build to answer it (plain Pelican, a small build) the tag is its body,
+    escaped as the template escapes; a build's answer is not escaped again."""
+    from jinja2 import Environment
+
+    from plugins.incremental import fragments
+
+    source = "{% cache item, 'h2' %}<b>{{ item.title }}</b>{% endcache %}|{{ '<i>' }}"
+    for autoescape, expected in ((True, "<b>A &amp; B</b>|&lt;i&gt;"),
+                                 (False, "<b>A & B</b>|<i>")):  # fmt: skip
+        env = Environment(autoescape=autoescape, extensions=[fragments.FragmentCache])
+        item = type("Item", (), {"title": "A & B"})()
+        assert env.from_string(source).render(item=item) == expected
+
+    asked = []
+
+    def answer(environment, name, lineno, values, siteurl, render):
+        asked.append((name, lineno, values[1:], siteurl))
+        return "<u>kept</u>"
+
+    try:
+        fragments.fragment_source = answer
+        env = Environment(autoescape=True, extensions=[fragments.FragmentCache])
+        rendered = env.from_string("\n\n" + source).render(item=item, SITEURL="/x")
+    finally:
+        fragments.fragment_source = None
+    assert rendered == "\n\n<u>kept</u>|&lt;i&gt;"
+    assert asked == [(None, 3, ["h2"], "/x")]
+
+
+CARD, LIST = ("card.html", 2), ("list.html", 5)
+
+
+@pytest.mark.parametrize("contents, templates, made, kept", [
+    # a fragment made: the entries of this build's contents stay, the others go
+    ({"a", "d"}, {CARD: "v1", LIST: "w1"}, {"d": (*CARD, "v1", "", "'h2'")},
+     {"a": {(*CARD, "v1", "", "'h2'"), (*LIST, "w1", "", "'h3'")},
+      "d": {(*CARD, "v1", "", "'h2'")}}),
+    # a template whose key this build saw change loses its old fragments, not the others
+    ({"a", "b"}, {CARD: "v2"}, {},
+     {"a": {(*LIST, "w1", "", "'h3'")}, "b": {(*CARD, "v2", "", "'h2'")}}),
+    # no template seen, nothing made: nothing to write
+    ({"a"}, {}, {}, None),
+])  # fmt: skip
+def test_the_fragment_store_keeps_the_fragments_of_this_builds_contents_and_templates(
+    tmp_path, contents, templates, made, kept
+):
+    from plugins.incremental.fragments import FragmentStore
+
+    store = FragmentStore(str(tmp_path), "k" * 40)
+    store.entries.update({
+        "a": {(*CARD, "v1", "", "'h2'"): "<a>", (*LIST, "w1", "", "'h3'"): "<l>"},
+        "b": {(*CARD, "v2", "", "'h2'"): "<b>"},
+        "c": {(*CARD, "v1", "", "'h2'"): "<c>"},
+    })  # fmt: skip
+    store.as_markup()  # as before rendering: written back as plain strings
+    store.save(contents, templates, {(outer, inner): "<new>" for outer, inner in made.items()})
+    again = FragmentStore(str(tmp_path), "k" * 40)
+    if kept is None:
+        assert not os.path.exists(again.path)
+        return
+    assert {outer: set(inner) for outer, inner in again.entries.items()} == kept
+    assert all(type(html) is str for inner in again.entries.values() for html in inner.values())
+
+
 def test_a_plugin_listening_to_content_object_init_sees_every_article(
     tmp_path, project
 ):
@@ -1672,12 +1794,16 @@ def test_random_rounds_of_everyday_edits_equal_a_cold_build(tmp_path, project, m
     incremental output equals a cold build of the same tree. Eleven rounds deal every kind
     at least once. The seed is
     fixed: a failure comes back on the next run. The related lists are computed in the
-    background, as at archive scale (the other tests compute them in the build's process)."""
+    background and the pages rendered by worker processes with their cards remembered, as
+    at archive scale (most other tests do both in the build's process)."""
+    import plugins.incremental.incremental as incremental
     from plugins.related_posts import related_posts
     from tests.test_photos import phone_jpeg, phone_png
 
     started = []
     monkeypatch.setattr(related_posts, "BACKGROUND_MINIMUM", 0)
+    # Pages rendered by worker processes, with the cards remembered (fragments.py)
+    monkeypatch.setattr(incremental, "PARALLEL_RENDER_MINIMUM", 1)
     def counted(workers):
         started.append(workers)
         return start_worker_pool(workers)

@@ -63,7 +63,9 @@ class FragmentCache(Extension):
         if source is None:
             return caller()
         html = source(self.environment, name, lineno, values, context.get("SITEURL"), caller)
-        return Markup(html) if context.eval_ctx.autoescape else html
+        if context.eval_ctx.autoescape and not isinstance(html, Markup):
+            html = Markup(html)
+        return html
 
 
 class FragmentStore(SettingsCache):
@@ -72,17 +74,37 @@ class FragmentStore(SettingsCache):
     fragments of a template whose key this build saw change."""
 
     PREFIX = "fragments-"
+    # New fragments fewer than this share of the contents held are not worth writing the
+    # file again (about 8 MB at 10,000 articles, 0.04 s at the end of the build): a new
+    # article's build makes one. The few left out are rendered again until enough come.
+    SAVE_SHARE = 0.01
+
+    def __init__(self, folder, settings_key):
+        super().__init__(folder, settings_key)
+        self._markup = False
 
     def get(self, outer, inner):
         return self.entries.get(outer, {}).get(inner)
+
+    def as_markup(self):
+        """Read the file now, the HTML as ``Markup`` (safe in an escaping template): once,
+        before the render workers are forked, instead of once per fragment in each."""
+        if self._markup:
+            return
+        for fragments in self.entries.values():
+            for inner, html in fragments.items():
+                fragments[inner] = Markup(html)
+        self._markup = True
 
     def put(self, outer, inner, html):
         self.entries.setdefault(outer, {})[inner] = html
         self.changed = True
 
-    def save(self, contents, templates):
+    def save(self, contents, templates, made):
         """``contents``: the digests of this build's contents; ``templates``: (template,
-        line) → its key in this build."""
+        line) → its key in this build; ``made``: (outer, inner) → HTML rendered by this
+        build. Written when ``made`` holds at least ``SAVE_SHARE`` of the contents held, or a
+        template's key changed."""
         if self._entries is None:
             return
         stale = 0
@@ -92,7 +114,14 @@ class FragmentStore(SettingsCache):
             for inner in old:
                 del fragments[inner]
             stale += len(old)
+        if not stale and (not made or len(made) < self.SAVE_SHARE * len(self._entries)):
+            return
+        for (outer, inner), html in made.items():
+            self.put(outer, inner, html)
+        for fragments in self._entries.values():
+            for inner, html in fragments.items():
+                if type(html) is not str:  # Markup (as_markup): marshal takes only str
+                    fragments[inner] = str(html)
         self.used = set(contents)
-        if stale:
-            self.changed = True
+        self.changed = True
         super().save()

@@ -516,7 +516,7 @@ class Build:
         global _render_state
         # Many pages: their remembered fragments (the cards) are worth reading, once, here.
         self.fragments_on = True
-        self.fragments.entries  # noqa: B018 (read now, before the fork)
+        self.fragments.as_markup()
         _render_state = (jobs, self.state.output_path)
         try:
             pool, started = start_worker_pool(workers)  # forked now, with the jobs
@@ -605,14 +605,12 @@ class Build:
     def save_fragments(self, generators):
         """Remember the fragments rendered by this build, and keep those of its contents
         made by the templates of this build (``FragmentStore.save``)."""
-        for (outer, inner), html in self.new_fragments.items():
-            self.fragments.put(outer, inner, html)
         if not self.fragments.loaded:
             return  # none looked up, none made: the file was not even read
         contents = self.own_digests(generators)
         contents.update(outer for outer, _ in self.new_fragments)
         versions = {key: version for key, (version, _) in self._fragment_keys.items()}
-        self.fragments.save(contents, versions)
+        self.fragments.save(contents, versions, self.new_fragments)
 
     def save_summaries(self, generators):
         """Remember the summaries of this build's contents, and only those."""
