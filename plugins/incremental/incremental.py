@@ -14,7 +14,8 @@ Pelican re-reads, re-renders and rewrites every page on every build. With
    navigation, and the data the page shows (its article, the articles listed on it, their
    related lists…), or when its file is not as the last build left it
    (``writer.py``, ``state.py``); the summaries the listings show are remembered between
-   builds under the digest of the HTML they are cut from (``Build.summary``);
+   builds under the digest of the HTML they are cut from (``Build.summary``), and so are
+   the cards, when many pages are rendered (the ``{% cache %}`` tag, ``fragments.py``);
 4. writes a file only when its bytes changed (unchanged files keep their mtime, so rsync or
    an object-store upload sends only what changed), and deletes the pages a previous build
    wrote that this build no longer produces (a deleted or renamed article).
