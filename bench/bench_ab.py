@@ -8,13 +8,14 @@ order (base first in even rounds, target first in odd ones). At the end the two 
 be identical file by file: a faster build that makes another site is not faster.
 
     python -m bench.bench_ab BASE [--target REV] [--size 10000] [--rounds 3]
-                             [--kinds recent,old,new] [--search on|off]
+                             [--kinds recent,old,new,cold] [--search on|off]
 
 BASE and ``--target`` are git revisions (``git archive`` copies them under ``.bench/ab/``);
 without ``--target`` the target is the working tree. Both run with this checkout's virtualenv,
 so compare revisions with the same requirements.txt. Kinds: ``recent`` (a sentence appended
 to the newest article), ``old`` (to an old one), ``new`` (an article added after all others):
-``bench_build``'s edits. Printed: each build's wall seconds (inside the process, from the
+``bench_build``'s edits; and ``cold`` (not by default: the output and cache removed, the same
+corpus built from nothing). Printed: each build's wall seconds (inside the process, from the
 settings read to the end of the build, as ``bench_build``) and CPU seconds (the build's and
 its workers'), per kind the two means and their ratios. On a busy machine the CPU seconds
 vary less than the wall seconds: a change that removes work shows there first.
@@ -38,7 +39,7 @@ from bench.machine import machine  # noqa: E402
 from tests.conftest import file_digests  # noqa: E402
 
 AB = ROOT / ".bench" / "ab"
-KINDS = ("recent", "old", "new")
+KINDS = ("recent", "old", "new", "cold")
 
 
 def export(revision, folder):
@@ -61,7 +62,7 @@ def export(revision, folder):
 def change(corpus, kind, originals):
     if kind == "new":
         add_article(corpus, originals)
-    else:
+    elif kind != "cold":
         edit_article(corpus, kind, originals)
 
 
@@ -90,6 +91,9 @@ def compare(size, base, target, rounds, kinds, search, work=AB):
             change(corpus, kind, originals)
             order = ("base", "target") if number % 2 == 0 else ("target", "base")
             for name in order:
+                if kind == "cold":  # the same corpus built again from nothing
+                    shutil.rmtree(settings[name]["OUTPUT_PATH"], ignore_errors=True)
+                    shutil.rmtree(settings[name]["CACHE_PATH"], ignore_errors=True)
                 figures = run(OURS, settings[name], root=trees[name])
                 times[kind][name].append(figures["wall"])
                 cpu[kind][name].append(figures["cpu"])
@@ -110,7 +114,7 @@ def main(argv=None):
     parser.add_argument("--target")
     parser.add_argument("--size", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--kinds", default="recent,old,new")
     parser.add_argument("--search", choices=("on", "off"), default="on")
     args = parser.parse_args(argv)
     kinds = [kind for kind in args.kinds.split(",") if kind]
