@@ -125,3 +125,7 @@ class FragmentStore(SettingsCache):
         self.used = set(contents)
         self.changed = True
         super().save()
+        logger.debug(
+            "incremental: %d fragments made, %d of a changed template dropped, %d contents' "
+            "fragments kept", len(made), stale, len(self._entries),
+        )  # fmt: skip

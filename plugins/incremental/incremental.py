@@ -236,6 +236,7 @@ class Build:
         self.site_key = None  # once the context is complete (see start_writing)
         self._digests = {}
         self._own_digests = {}  # without the related lists
+        self._own_digest_set = None  # own_digests, at the end of the build
         self._shows_related = {}  # template name → bool
         self._wrappers = {}
         self._briefs = {}
@@ -623,12 +624,15 @@ class Build:
         self.summaries.save()
 
     def own_digests(self, generators):
-        """The digests (without related lists) of every content of this build."""
-        return {
-            self.content_digest(item, related=False)
-            for generator in generators for kind in CONTENT_LISTS
-            for item in getattr(generator, kind, None) or ()
-        }  # fmt: skip
+        """The digests (without related lists) of every content of this build: the entries
+        the summaries and the fragments keep (a copy each)."""
+        if self._own_digest_set is None:
+            self._own_digest_set = {
+                self.content_digest(item, related=False)
+                for generator in generators for kind in CONTENT_LISTS
+                for item in getattr(generator, kind, None) or ()
+            }  # fmt: skip
+        return set(self._own_digest_set)
 
 
 def _is_content(value):
