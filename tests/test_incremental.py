@@ -786,6 +786,23 @@ def test_cards_are_remembered_between_builds_and_follow_their_article_and_templa
     assert "tu-bo-nho" not in (tmp_path / "incremental" / "index.html").read_text("utf-8")
 
 
+def test_the_incremental_plugin_adds_the_cache_tag_when_the_settings_leave_it_out(
+    tmp_path, project
+):
+    """A ``JINJA_ENVIRONMENT`` without the tag's extension (an office's own settings): the
+    incremental plugin adds it, and the site is the same."""
+    from pelican.settings import read_settings
+
+    content, theme = project
+    jinja = dict(read_settings(str(ROOT / "pelicanconf.py"))["JINJA_ENVIRONMENT"])
+    assert jinja["extensions"] == ["plugins.incremental.fragments.FragmentCache"]
+    plain = build(tmp_path, "plain", content, theme, JINJA_ENVIRONMENT={**jinja, "extensions": []})
+    assert plain.log.messages(level=40) == []
+    usual = build(tmp_path, "usual", content, theme)
+    assert file_digests(plain.output) == file_digests(usual.output)
+    assert plain.soup("index.html").select(".card__title")
+
+
 def test_the_cache_tag_renders_its_body_outside_an_incremental_build():
     """Without a build to answer it (plain Pelican, a small build) the tag is its body,
     escaped as the template escapes; a build's answer is not escaped again."""

@@ -929,6 +929,19 @@ def prepare_writing(generators):
     build.start_writing(context)
 
 
+def add_cache_tag(generator):
+    """``generator_init`` receiver: the ``{% cache %}`` tag (``fragments.FragmentCache``) in
+    every generator's Jinja environment, if ``JINJA_ENVIRONMENT`` does not name it already:
+    the theme's card macro uses it."""
+    environment = getattr(generator, "env", None)
+    if environment is not None and not any(
+        isinstance(extension, fragments.FragmentCache)
+        for extension in environment.extensions.values()
+    ):
+        environment.add_extension(fragments.FragmentCache)
+
+
 def register():
     signals.get_writer.connect(get_writer)
+    signals.generator_init.connect(add_cache_tag)
     signals.all_generators_finalized.connect(prepare_writing)
