@@ -784,6 +784,8 @@ def test_cards_are_remembered_between_builds_and_follow_their_article_and_templa
         '<p class="card__meta">', '<p class="card__meta card__meta--moi">'))  # fmt: skip
     assert_same_as_cold(tmp_path, "card macro", content, theme, **options)
     assert "tu-bo-nho" not in (tmp_path / "incremental" / "index.html").read_text("utf-8")
+    # the cards of the old macro are gone from the store: one card for each of 26 articles
+    assert mark_remembered_cards(cache, "lan-hai") == 26
 
 
 def test_the_incremental_plugin_adds_the_cache_tag_when_the_settings_leave_it_out(
