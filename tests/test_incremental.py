@@ -840,11 +840,12 @@ CARD, LIST = ("card.html", 2), ("list.html", 5)
 
 @pytest.mark.parametrize("contents, templates, made, kept", [
     # a fragment made: the entries of this build's contents stay, the others go
-    ({"a", "d"}, {CARD: "v1", LIST: "w1"}, {"d": (*CARD, "v1", "", "'h2'")},
+    ({"a", "d"}, {"card.html": "v1", "list.html": "w1"}, {"d": (*CARD, "v1", "", "'h2'")},
      {"a": {(*CARD, "v1", "", "'h2'"), (*LIST, "w1", "", "'h3'")},
       "d": {(*CARD, "v1", "", "'h2'")}}),
-    # a template whose key this build saw change loses its old fragments, not the others
-    ({"a", "b"}, {CARD: "v2"}, {},
+    # a template whose key this build saw change loses its old fragments (wherever its tag
+    # was), not the others
+    ({"a", "b"}, {"card.html": "v2"}, {},
      {"a": {(*LIST, "w1", "", "'h3'")}, "b": {(*CARD, "v2", "", "'h2'")}}),
     # no template seen, nothing made: nothing to write
     ({"a"}, {}, {}, None),
@@ -856,7 +857,8 @@ def test_the_fragment_store_keeps_the_fragments_of_this_builds_contents_and_temp
 
     store = FragmentStore(str(tmp_path), "k" * 40)
     store.entries.update({
-        "a": {(*CARD, "v1", "", "'h2'"): "<a>", (*LIST, "w1", "", "'h3'"): "<l>"},
+        "a": {(*CARD, "v1", "", "'h2'"): "<a>", (*LIST, "w1", "", "'h3'"): "<l>",
+              ("card.html", 9, "v0", "", "'h2'"): "<a9>"},  # the tag on another line before
         "b": {(*CARD, "v2", "", "'h2'"): "<b>"},
         "c": {(*CARD, "v1", "", "'h2'"): "<c>"},
     })  # fmt: skip

@@ -101,16 +101,17 @@ class FragmentStore(SettingsCache):
         self.changed = True
 
     def save(self, contents, templates, made):
-        """``contents``: the digests of this build's contents; ``templates``: (template,
-        line) → its key in this build; ``made``: (outer, inner) → HTML rendered by this
-        build. Written when ``made`` holds at least ``SAVE_SHARE`` of the contents held, or a
+        """``contents``: the digests of this build's contents; ``templates``: template name
+        → its key in this build (a template's fragments made with another key go, whatever
+        line their tag was on); ``made``: (outer, inner) → HTML rendered by this build.
+        Written when ``made`` holds at least ``SAVE_SHARE`` of the contents held, or a
         template's key changed."""
         if self._entries is None:
             return
         stale = 0
         for fragments in self._entries.values():
             old = [inner for inner in fragments
-                   if templates.get(inner[:2], inner[2]) != inner[2]]  # fmt: skip
+                   if templates.get(inner[0], inner[2]) != inner[2]]  # fmt: skip
             for inner in old:
                 del fragments[inner]
             stale += len(old)

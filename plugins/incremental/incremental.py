@@ -613,8 +613,8 @@ class Build:
         contents.update(outer for outer, _ in self.new_fragments)
         # The templates' keys seen here, and those the workers' fragments were made with
         # (the workers' own ``_fragment_keys`` stay with them)
-        versions = {key: version for key, (version, _) in self._fragment_keys.items()}
-        versions.update((inner[:2], inner[2]) for _, inner in self.new_fragments)
+        versions = {name: version for (name, _), (version, _) in self._fragment_keys.items()}
+        versions.update((inner[0], inner[2]) for _, inner in self.new_fragments)
         self.fragments.save(contents, versions, self.new_fragments)
 
     def save_summaries(self, generators):
