@@ -102,12 +102,14 @@ class FragmentStore(SettingsCache):
 
     def save(self, contents, templates, made):
         """``contents``: the digests of this build's contents; ``templates``: template name
-        → its key in this build (a template's fragments made with another key go, whatever
-        line their tag was on); ``made``: (outer, inner) → HTML rendered by this build.
+        → its key in this build's process; ``made``: (outer, inner) → HTML rendered by this
+        build, here or in its workers (their contents and template keys count too). A
+        template's fragments made with another key go, whatever line their tag was on.
         Written when ``made`` holds at least ``SAVE_SHARE`` of the contents held, or a
         template's key changed."""
         if self._entries is None:
             return
+        templates = {**templates, **{inner[0]: inner[2] for _, inner in made}}
         stale = 0
         for fragments in self._entries.values():
             old = [inner for inner in fragments
@@ -123,7 +125,7 @@ class FragmentStore(SettingsCache):
             for inner, html in fragments.items():
                 if type(html) is not str:  # Markup (as_markup): marshal takes only str
                     fragments[inner] = str(html)
-        self.used = set(contents)
+        self.used = {*contents, *(outer for outer, _ in made)}
         self.changed = True
         super().save()
         logger.debug(

@@ -218,7 +218,7 @@ class Build:
         self.fragments = FragmentStore(cache_root, self.settings_key)
         self.fragments_on = False  # see _start_rendering
         self.new_fragments = {}  # (outer, inner) → HTML rendered by this build or its workers
-        self._fragment_keys = {}  # (template, line) → (template key, shows related lists)
+        self._fragment_keys = {}  # template name → (template key, shows related lists)
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         self.templates = TemplateCache(cache_root, self.settings_key)
         manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
@@ -329,11 +329,11 @@ class Build:
         item = values[0] if values else None
         if not self.fragments_on or name is None or not _is_content(item):
             return render()
-        known = self._fragment_keys.get((name, lineno))
+        known = self._fragment_keys.get(name)
         if known is None:
             template = environment.get_template(name)
-            known = self._fragment_keys[name, lineno] = (self.template_key(template),
-                                                         self.shows_related(template))  # fmt: skip
+            known = self._fragment_keys[name] = (self.template_key(template),
+                                                 self.shows_related(template))  # fmt: skip
         version, related = known
         outer = self.content_digest(item, related)
         inner = (name, lineno, version, siteurl,
@@ -609,13 +609,8 @@ class Build:
         made by the templates of this build (``FragmentStore.save``)."""
         if not self.fragments.loaded:
             return  # none looked up, none made: the file was not even read
-        contents = self.own_digests(generators)
-        contents.update(outer for outer, _ in self.new_fragments)
-        # The templates' keys seen here, and those the workers' fragments were made with
-        # (the workers' own ``_fragment_keys`` stay with them)
-        versions = {name: version for (name, _), (version, _) in self._fragment_keys.items()}
-        versions.update((inner[0], inner[2]) for _, inner in self.new_fragments)
-        self.fragments.save(contents, versions, self.new_fragments)
+        versions = {name: version for name, (version, _) in self._fragment_keys.items()}
+        self.fragments.save(self.own_digests(generators), versions, self.new_fragments)
 
     def save_summaries(self, generators):
         """Remember the summaries of this build's contents, and only those."""
@@ -628,14 +623,14 @@ class Build:
 
     def own_digests(self, generators):
         """The digests (without related lists) of every content of this build: the entries
-        the summaries and the fragments keep (a copy each)."""
+        the summaries and the fragments keep."""
         if self._own_digest_set is None:
-            self._own_digest_set = {
+            self._own_digest_set = frozenset(
                 self.content_digest(item, related=False)
                 for generator in generators for kind in CONTENT_LISTS
                 for item in getattr(generator, kind, None) or ()
-            }  # fmt: skip
-        return set(self._own_digest_set)
+            )  # fmt: skip
+        return self._own_digest_set
 
 
 def _is_content(value):
