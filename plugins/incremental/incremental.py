@@ -218,6 +218,8 @@ class Build:
         self.fragments = FragmentStore(cache_root, self.settings_key)
         self.fragments_on = False  # see _start_rendering
         self.new_fragments = {}  # (outer, inner) → HTML rendered by this build or its workers
+        # In a render worker's share: (summaries, fragments) it made, to send back (_made).
+        self.share_made = None
         self._fragment_keys = {}  # template name → (template key, shows related lists)
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         self.templates = TemplateCache(cache_root, self.settings_key)
@@ -320,7 +322,9 @@ class Build:
         key = self.summary_key(item)
         known = self.summaries.get(key, siteurl)
         if known is None:
-            known = self.new_summaries[key, siteurl] = compute(siteurl)
+            known = self.new_summaries.get((key, siteurl))
+        if known is None:
+            known = self._made(0, self.new_summaries, (key, siteurl), compute(siteurl))
         return known
 
     def fragment(self, environment, name, lineno, values, siteurl, render):
@@ -342,9 +346,18 @@ class Build:
         if html is None:
             html = self.new_fragments.get((outer, inner))
         if html is None:
-            html = str(render())
-            self.new_fragments[outer, inner] = html
+            html = self._made(1, self.new_fragments, (outer, inner), str(render()))
         return html
+
+    def _made(self, kind, made, key, value):
+        """Keep ``value``, made by this process, under ``key`` in ``made`` (this build's new
+        summaries or fragments: those made here, in an earlier share, or inherited from the
+        parent, all looked up before anything is made again) and, in a render worker's
+        share, in what the share sends back (``_render_share``)."""
+        made[key] = value
+        if self.share_made is not None:
+            self.share_made[kind][key] = value
+        return value
 
     def summary_key(self, item):
         return self.content_digest(item, related=False)
@@ -658,11 +671,12 @@ def _render_share(share):
     index, count = share
     jobs, output_path = _render_state
     build = current_build()  # render_deferred's, forked with it into a worker
-    # The summaries this share cuts and the fragments it renders, apart: a worker's are lost
-    # with it unless sent back (and only those: what the worker inherited, the parent has).
-    kept, made = build.new_summaries, {}
-    kept_fragments, fragments_made = build.new_fragments, {}
-    build.new_summaries, build.new_fragments = made, fragments_made
+    # The summaries this share cuts and the fragments it renders, apart as well: a worker's
+    # are lost with it unless sent back (and only those: what the worker inherited, or sent
+    # back with an earlier share, the parent has). Each is still looked up among all those
+    # the process has, so none is made twice in one process (Build._made).
+    made, fragments_made = {}, {}
+    build.share_made = (made, fragments_made)
     results = []
     try:
         for number in range(index, len(jobs), count):
@@ -674,9 +688,7 @@ def _render_share(share):
             stat = os.stat(path)
             results.append((number, name, fingerprint, stat.st_size, stat.st_mtime_ns, written))
     finally:
-        kept.update(made)
-        kept_fragments.update(fragments_made)
-        build.new_summaries, build.new_fragments = kept, kept_fragments
+        build.share_made = None
     return results, (made, fragments_made)
 
 
