@@ -729,6 +729,54 @@ def test_summaries_cut_in_the_render_workers_are_remembered(tmp_path, project, m
     assert len(cut) == 1
 
 
+def test_no_render_worker_makes_a_summary_or_card_its_process_already_has(
+    tmp_path, project, monkeypatch
+):
+    """A build rendered in workers (the listings in two, then the article pages in two
+    more, forked once the listings' summaries and cards came back) cuts each summary and
+    renders each card at most once in a process: a worker's later share takes what its
+    earlier ones made, and the article pages' workers take the listings' summaries (their
+    description) instead of cutting them again. Every process appends what it makes to one
+    file."""
+    import pelican.contents
+
+    import plugins.incremental.incremental as incremental
+
+    content, theme = project
+    log = tmp_path / "made.log"
+    cut = pelican.contents.truncate_html_words
+    build_fragment = incremental.Build.fragment
+
+    def record(kind, what):
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()}\t{kind}\t{what}\n")
+
+    def cutting(html, *args, **kwargs):
+        record("summary", hashlib.sha1(html.encode("utf-8")).hexdigest())
+        return cut(html, *args, **kwargs)
+
+    def fragment(self, environment, name, lineno, values, siteurl, render):
+        def rendering():
+            record("card", repr((values[0].source_path, *values[1:])))
+            return render()
+
+        return build_fragment(self, environment, name, lineno, values, siteurl, rendering)
+
+    monkeypatch.setattr(pelican.contents, "truncate_html_words", cutting)
+    monkeypatch.setattr(incremental.Build, "fragment", fragment)
+    monkeypatch.setattr(incremental, "PARALLEL_RENDER_MINIMUM", 1)
+    build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2, FEED_MAX_ITEMS=1)
+    made = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
+    workers = {pid for pid, _, _ in made if pid != str(os.getpid())}
+    cards = [(pid, what) for pid, kind, what in made if kind == "card"]
+    summaries = [(pid, what) for pid, kind, what in made if kind == "summary"]
+    assert len(cards) >= 26 and len(summaries) >= 26, "every article's card and summary"
+    assert len(set(cards)) == len(cards), "a card rendered twice in one process"
+    assert len(set(summaries)) == len(summaries), "a summary cut twice in one process"
+    cutting_workers = {pid for pid, _ in summaries} & workers
+    assert len(cutting_workers) <= 2, "only the listings' two workers cut summaries"
+
+
 def mark_remembered_cards(cache, mark):
     """Change every card the fragment store holds (``plugins/incremental/fragments.py``):
     a card taken from the store shows ``mark``, one rendered afresh does not."""
