@@ -218,8 +218,10 @@ class Build:
         self.fragments = FragmentStore(cache_root, self.settings_key)
         self.fragments_on = False  # see _start_rendering
         self.new_fragments = {}  # (outer, inner) → HTML rendered by this build or its workers
-        # In a render worker's share: (summaries, fragments) it made, to send back (_made).
-        self.share_made = None
+        # In a render share (``_render_share``): the summaries and fragments it makes, which
+        # a worker sends back; both also go to new_summaries and new_fragments, where every
+        # share of the process looks them up. None outside a share.
+        self.share_summaries = self.share_fragments = None
         self._fragment_keys = {}  # template name → (template key, shows related lists)
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         self.templates = TemplateCache(cache_root, self.settings_key)
@@ -324,7 +326,9 @@ class Build:
         if known is None:
             known = self.new_summaries.get((key, siteurl))
         if known is None:
-            known = self._made(0, self.new_summaries, (key, siteurl), compute(siteurl))
+            known = self.new_summaries[key, siteurl] = compute(siteurl)
+            if self.share_summaries is not None:
+                self.share_summaries[key, siteurl] = known
         return known
 
     def fragment(self, environment, name, lineno, values, siteurl, render):
@@ -346,18 +350,10 @@ class Build:
         if html is None:
             html = self.new_fragments.get((outer, inner))
         if html is None:
-            html = self._made(1, self.new_fragments, (outer, inner), str(render()))
+            html = self.new_fragments[outer, inner] = str(render())
+            if self.share_fragments is not None:
+                self.share_fragments[outer, inner] = html
         return html
-
-    def _made(self, kind, made, key, value):
-        """Keep ``value``, made by this process, under ``key`` in ``made`` (this build's new
-        summaries or fragments: those made here, in an earlier share, or inherited from the
-        parent, all looked up before anything is made again) and, in a render worker's
-        share, in what the share sends back (``_render_share``)."""
-        made[key] = value
-        if self.share_made is not None:
-            self.share_made[kind][key] = value
-        return value
 
     def summary_key(self, item):
         return self.content_digest(item, related=False)
@@ -674,9 +670,9 @@ def _render_share(share):
     # The summaries this share cuts and the fragments it renders, apart as well: a worker's
     # are lost with it unless sent back (and only those: what the worker inherited, or sent
     # back with an earlier share, the parent has). Each is still looked up among all those
-    # the process has, so none is made twice in one process (Build._made).
+    # the process has (new_summaries, new_fragments), so none is made twice in one process.
     made, fragments_made = {}, {}
-    build.share_made = (made, fragments_made)
+    build.share_summaries, build.share_fragments = made, fragments_made
     results = []
     try:
         for number in range(index, len(jobs), count):
@@ -688,7 +684,7 @@ def _render_share(share):
             stat = os.stat(path)
             results.append((number, name, fingerprint, stat.st_size, stat.st_mtime_ns, written))
     finally:
-        build.share_made = None
+        build.share_summaries = build.share_fragments = None
     return results, (made, fragments_made)
 
 
