@@ -670,15 +670,17 @@ def test_a_build_that_fails_writing_keeps_what_it_read(tmp_path, project, monkey
     assert_same_as_cold(tmp_path, "after the fix", content, theme)
 
 
-def count_summaries_cut(monkeypatch):
-    """From now on, record the HTML of every summary Pelican cuts in this process."""
+def count_summaries_cut(monkeypatch, record=None):
+    """From now on, record the HTML of every summary Pelican cuts: in the list returned
+    (this process), or with ``record(html)`` (also in the processes forked from it)."""
     import pelican.contents
 
     cut = []
+    record = record or cut.append
     original = pelican.contents.truncate_html_words
 
     def counting(html, *args, **kwargs):
-        cut.append(html)
+        record(html)
         return original(html, *args, **kwargs)
 
     monkeypatch.setattr(pelican.contents, "truncate_html_words", counting)
@@ -738,22 +740,15 @@ def test_no_render_worker_makes_a_summary_or_card_its_process_already_has(
     earlier ones made, and the article pages' workers take the listings' summaries (their
     description) instead of cutting them again. Every process appends what it makes to one
     file."""
-    import pelican.contents
-
     import plugins.incremental.incremental as incremental
 
     content, theme = project
     log = tmp_path / "made.log"
-    cut = pelican.contents.truncate_html_words
     build_fragment = incremental.Build.fragment
 
     def record(kind, what):
         with open(log, "a", encoding="utf-8") as handle:
             handle.write(f"{os.getpid()}\t{kind}\t{what}\n")
-
-    def cutting(html, *args, **kwargs):
-        record("summary", hashlib.sha1(html.encode("utf-8")).hexdigest())
-        return cut(html, *args, **kwargs)
 
     def fragment(self, environment, name, lineno, values, siteurl, render):
         def rendering():
@@ -762,7 +757,9 @@ def test_no_render_worker_makes_a_summary_or_card_its_process_already_has(
 
         return build_fragment(self, environment, name, lineno, values, siteurl, rendering)
 
-    monkeypatch.setattr(pelican.contents, "truncate_html_words", cutting)
+    count_summaries_cut(
+        monkeypatch, lambda html: record("summary", hashlib.sha1(html.encode()).hexdigest())
+    )
     monkeypatch.setattr(incremental.Build, "fragment", fragment)
     monkeypatch.setattr(incremental, "PARALLEL_RENDER_MINIMUM", 1)
     build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2, FEED_MAX_ITEMS=1)
