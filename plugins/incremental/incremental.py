@@ -324,11 +324,8 @@ class Build:
         key = self.summary_key(item)
         known = self.summaries.get(key, siteurl)
         if known is None:
-            known = self.new_summaries.get((key, siteurl))
-        if known is None:
-            known = self.new_summaries[key, siteurl] = compute(siteurl)
-            if self.share_summaries is not None:
-                self.share_summaries[key, siteurl] = known
+            known = self._made_here(self.new_summaries, self.share_summaries, (key, siteurl),
+                                    lambda: compute(siteurl))  # fmt: skip
         return known
 
     def fragment(self, environment, name, lineno, values, siteurl, render):
@@ -348,12 +345,22 @@ class Build:
                  *[self.digest_value(value, related) for value in values[1:]])  # fmt: skip
         html = self.fragments.get(outer, inner)
         if html is None:
-            html = self.new_fragments.get((outer, inner))
-        if html is None:
-            html = self.new_fragments[outer, inner] = str(render())
-            if self.share_fragments is not None:
-                self.share_fragments[outer, inner] = html
+            html = self._made_here(self.new_fragments, self.share_fragments, (outer, inner),
+                                   lambda: str(render()))  # fmt: skip
         return html
+
+    @staticmethod
+    def _made_here(made, share, key, make):
+        """What this build made under ``key`` (``made``: its new summaries or fragments, its
+        workers' and those its process inherited included), else ``make()``'s, kept there
+        and in ``share`` (what a render share sends back, ``_render_share``; None outside
+        one): nothing is made twice in one process."""
+        value = made.get(key)
+        if value is None:
+            value = made[key] = make()
+            if share is not None:
+                share[key] = value
+        return value
 
     def summary_key(self, item):
         return self.content_digest(item, related=False)
