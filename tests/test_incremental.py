@@ -777,6 +777,81 @@ def test_no_render_worker_makes_a_summary_or_card_its_process_already_has(
     assert len(cutting_workers) <= 2, "only the listings' two workers cut summaries"
 
 
+@pytest.mark.parametrize(
+    ("dates", "count", "shares"),
+    [
+        # listings by date, in runs of consecutive dates; the other pages dealt out in turn
+        ([3, 1, None, 2, None, 4], 2, [[1, 2, 3], [0, 4, 5]]),
+        ([None] * 5, 2, [[0, 2, 4], [1, 3]]),  # article pages only: every n-th, as before
+        ([7, 7, 7, 7], 2, [[0, 1], [2, 3]]),  # the same date: queue order
+        ([9.5], 3, [[], [], [0]]),  # fewer pages than shares: some shares empty
+        ([], 2, [[], []]),
+    ],
+)
+def test_share_jobs_keeps_the_listings_of_the_same_dates_together(dates, count, shares):
+    from plugins.incremental.incremental import share_jobs
+
+    assert share_jobs(dates, count) == shares
+
+
+def test_listed_when_is_the_middle_article_of_a_listing_page():
+    from types import SimpleNamespace as Namespace
+
+    from plugins.incremental.incremental import listed_when
+
+    def at(day):
+        return Namespace(date=datetime.fromisoformat(f"2023-01-{day:02d}T08:00:00+07:00"))
+
+    page = Namespace(object_list=[at(9), at(5), at(2)])
+    assert listed_when({"articles_page": page}) == at(5).date.timestamp()
+    assert listed_when({"dates_page": Namespace(object_list=[at(1), at(3)])}) == (
+        at(3).date.timestamp()
+    )
+    assert listed_when({"articles_page": Namespace(object_list=[])}) is None
+    assert listed_when({"article": at(4)}) is None  # an article page
+    assert listed_when({}) is None
+
+
+def test_an_articles_cards_are_rendered_in_few_shares(tmp_path, monkeypatch):
+    """The listings a cold build renders in workers: the pages that show one article's card
+    (the home page's pagination, its category's, tags' and month's) fall into fewer shares
+    than when the pages are dealt out in turn, so its card is made in fewer workers. Read
+    from the pages written: the links of their cards."""
+    import plugins.incremental.incremental as incremental
+
+    texts = {f"2023/bai-{n}.md": article(n, day=n * 4) for n in range(90)}
+    content = make_content(tmp_path, texts)
+    queued = []
+    start = incremental.Build._start_rendering
+
+    def spy(self, jobs, workers):
+        queued.append(list(jobs))
+        return start(self, jobs, workers)
+
+    monkeypatch.setattr(incremental.Build, "_start_rendering", spy)
+    monkeypatch.setattr(incremental, "PARALLEL_RENDER_MINIMUM", 1)
+    site = build_site(tmp_path / "out", content=content, SITE_CATEGORIES=CATEGORIES,
+                      INCREMENTAL_WORKERS=2, DEFAULT_PAGINATION=2)  # fmt: skip
+    listings = queued[0]
+    cards = [{a["href"] for a in site.soup(name).select(".card__title a")}
+             for _, name, _, _, _ in listings]  # fmt: skip
+    count = 2 * incremental.RENDER_SHARES_PER_WORKER
+
+    def shares_per_card(shares):
+        shown = {}
+        for share, numbers in enumerate(shares):
+            for number in numbers:
+                for link in cards[number]:
+                    shown.setdefault(link, set()).add(share)
+        assert len(shown) == 90
+        return sum(len(s) for s in shown.values()) / len(shown)
+
+    dates = [incremental.listed_when(kwargs) for _, _, _, kwargs, _ in listings]
+    grouped = shares_per_card(incremental.share_jobs(dates, count))
+    in_turn = shares_per_card([range(i, len(listings), count) for i in range(count)])
+    assert grouped < 0.6 * in_turn, (grouped, in_turn)
+
+
 def mark_remembered_cards(cache, mark):
     """Change every card the fragment store holds (``plugins/incremental/fragments.py``):
     a card taken from the store shows ``mark``, one rendered afresh does not."""
