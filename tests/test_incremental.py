@@ -808,8 +808,11 @@ def test_listed_when_is_the_middle_article_of_a_listing_page():
         at(3).date.timestamp()
     )
     assert listed_when({"articles_page": Namespace(object_list=[])}) is None
+    assert listed_when({"dates": [at(7), at(8), at(9)]}) == at(8).date.timestamp()  # a month
     assert listed_when({"article": at(4)}) is None  # an article page
     assert listed_when({}) is None
+    # what another plugin may pass under these names: no date, no error
+    assert listed_when({"articles": iter([at(1)]), "dates": [Namespace(date="hôm qua")]}) is None
 
 
 def test_an_articles_cards_are_rendered_in_few_shares(tmp_path, monkeypatch):

@@ -44,6 +44,7 @@ Settings:
     INCREMENTAL_WORKERS = 0       # processes for reading and rendering; 0 = one per core
 """
 
+import datetime
 import logging
 import os
 import time
@@ -678,9 +679,10 @@ def listed_when(kwargs):
     for key in ("articles_page", "dates_page", "dates", "articles"):
         shown = kwargs.get(key)
         shown = getattr(shown, "object_list", shown) if key.endswith("_page") else shown
-        date = getattr(shown[len(shown) // 2], "date", None) if shown else None
-        if date is not None:
-            return date.timestamp()
+        if isinstance(shown, (list, tuple)) and shown:  # not what a plugin may pass instead
+            date = getattr(shown[len(shown) // 2], "date", None)
+            if isinstance(date, datetime.datetime):
+                return date.timestamp()
     return None
 
 
