@@ -812,7 +812,8 @@ def test_listed_when_is_the_middle_article_of_a_listing_page():
     assert listed_when({"article": at(4)}) is None  # an article page
     assert listed_when({}) is None
     # what another plugin may pass under these names: no date, no error
-    assert listed_when({"articles": iter([at(1)]), "dates": [Namespace(date="hôm qua")]}) is None
+    assert listed_when({"dates_page": Namespace(object_list=iter([at(1)]))}) is None
+    assert listed_when({"dates": [Namespace(date="hôm qua")]}) is None
 
 
 def test_an_articles_cards_are_rendered_in_few_shares(tmp_path, monkeypatch):

@@ -676,9 +676,8 @@ def listed_when(kwargs):
     the middle one of its page (Pelican's ``articles_page`` or ``dates_page``) or, on a page
     not paginated (a month's archive), of its ``dates``; None for a page that lists none
     (an article page)."""
-    for key in ("articles_page", "dates_page", "dates", "articles"):
-        shown = kwargs.get(key)
-        shown = getattr(shown, "object_list", shown) if key.endswith("_page") else shown
+    for key in ("articles_page", "dates_page", "dates"):
+        shown = getattr(kwargs.get(key), "object_list", kwargs.get(key))
         if isinstance(shown, (list, tuple)) and shown:  # not what a plugin may pass instead
             date = getattr(shown[len(shown) // 2], "date", None)
             if isinstance(date, datetime.datetime):
