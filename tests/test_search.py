@@ -346,6 +346,30 @@ def test_pagefind_failure_is_a_clear_error(tmp_path):
         search.run_pagefind(tmp_path / "missing", tmp_path / "bundle", "vi")
 
 
+def test_pagefind_executable_is_the_one_pagefinds_own_lookup_finds(monkeypatch):
+    from pagefind.service import get_executable
+
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH", raising=False)
+    found = search.pagefind_executable()
+    assert found is not None and found.is_file()
+    assert found == get_executable()
+    # The variable comes first, as in Pagefind's lookup; no wheel: None (python -m pagefind).
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", "/opt/pagefind/pagefind")
+    assert search.pagefind_executable() == Path("/opt/pagefind/pagefind") == get_executable()
+    monkeypatch.delenv("PAGEFIND_BINARY_PATH")
+    assert search.pagefind_executable(binaries=("no_such_pagefind_wheel",)) is None
+
+
+def test_finding_pagefind_does_not_import_asyncio():
+    code = ("import sys; from plugins.search import search; search.pagefind_command(); "
+            "print('asyncio' in sys.modules)")  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "PAGEFIND_BINARY_PATH"}
+    root = Path(__file__).resolve().parents[1]
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=root, env=env, check=True)  # fmt: skip
+    assert result.stdout.strip() == "False"
+
+
 # --- the sample site ------------------------------------------------------------------------
 
 
