@@ -1,0 +1,42 @@
+"""bench/bench_build.py: the helpers that pick what a row of the table shows."""
+
+import pytest
+
+from bench import bench_build
+
+
+@pytest.mark.parametrize(("walls", "shown"), [
+    ([3.1], 3.1),
+    ([2.9, 3.4, 2.7], 2.9),
+    ([3.4, 2.7, 2.9], 2.9),
+    ([2.5, 2.6, 2.8, 3.9], 2.8),  # an even number: the upper middle run
+    ([3.0, 3.0, 2.0], 3.0),
+])  # fmt: skip
+def test_median_run_shows_the_run_of_median_wall_time_and_every_wall_time(walls, shown):
+    runs = [{"wall": wall, "cpu": wall * 2, "rss_mb": number} for number, wall in enumerate(walls)]
+    row = bench_build.median_run(runs)
+    assert row["wall"] == shown
+    assert row["walls"] == walls
+    # The other figures are those of that same run, not mixed from several.
+    chosen = next(run for run in runs if run["wall"] == shown)
+    assert (row["cpu"], row["rss_mb"]) == (chosen["cpu"], chosen["rss_mb"])
+
+
+def test_median_run_of_no_run_is_an_error():
+    with pytest.raises(ValueError):
+        bench_build.median_run([])
+
+
+def test_repeated_makes_the_change_before_each_build():
+    events = []
+
+    def change():
+        events.append("change")
+
+    def build():
+        events.append("build")
+        return {"wall": float(len(events))}
+
+    row = bench_build.repeated(3, change, build)
+    assert events == ["change", "build"] * 3
+    assert row["walls"] == [2.0, 4.0, 6.0] and row["wall"] == 4.0
