@@ -186,6 +186,70 @@ def test_content_hash_is_memoised_while_the_body_is_the_same_and_kept_in_the_sna
     assert content_hash(restored) == expected
 
 
+def test_static_links_are_memoised_while_the_body_is_the_same_and_kept_in_the_snapshot(
+    tmp_path,
+):
+    from pelican.contents import Article
+    from pelican.settings import DEFAULT_CONFIG
+
+    from plugins.incremental.fingerprint import STATIC_LINKS, static_links
+    from plugins.incremental.readers import ObjectSnapshot
+
+    settings = dict(DEFAULT_CONFIG, PATH=str(tmp_path), TIMEZONE="Asia/Ho_Chi_Minh")
+    body = ('<p><a href="{static}/tai-lieu/bao-cao.pdf">Báo cáo</a> '
+            '<img src="{attach}anh/hoi-nghi.jpg" alt=""></p>')  # fmt: skip
+    item = Article(body, metadata={"title": "Hội nghị", "date": datetime(2024, 3, 1)},
+                   settings=settings, source_path=str(tmp_path / "2024" / "a.md"))  # fmt: skip
+    expected = {"tai-lieu/bao-cao.pdf", "2024/anh/hoi-nghi.jpg"}
+    assert item.get_static_links() == expected
+    assert static_links(item) == expected and item.__dict__[STATIC_LINKS][0] is item._content
+    static_links(item).add("x")  # the caller's own set: the memo is not changed
+    assert static_links(item) == expected
+    item._content = "<p>Không còn tệp đính kèm</p>"  # a plugin rewrites the body: scanned again
+    assert static_links(item) == set()
+    item._content = body
+
+    snapshot = ObjectSnapshot(str(tmp_path), "key")
+    assert snapshot.keep(str(tmp_path / "2024" / "a.md"), "file-key", str(tmp_path), item)
+    snapshot.save()
+    restored = ObjectSnapshot(str(tmp_path), "key").restore(
+        str(tmp_path / "2024" / "a.md"), "file-key", Article, str(tmp_path), settings, {}
+    )
+    memo = restored.__dict__[STATIC_LINKS]
+    assert memo == (body, frozenset(expected)) and memo[0] is restored._content
+    restored.get_static_links = None  # not scanned again: the memo answers
+    assert static_links(restored) == expected
+
+
+def test_a_file_linked_from_a_body_put_back_is_still_copied(tmp_path, project, monkeypatch):
+    """A file outside STATIC_PATHS that an article links with {static} is copied because the
+    article links it: after an edit of another article, the article put back from the object
+    snapshot still links it (its links remembered, not scanned again), and the output is that
+    of a cold build."""
+    from pelican.contents import Content
+
+    content, theme = project
+    (content / "tai-lieu").mkdir()
+    (content / "tai-lieu" / "bao-cao.pdf").write_bytes(b"%PDF-1.4 bao cao")
+    articles = content / "articles" / "2023"
+    edit(articles / "bai-1.md",
+         article(1, body="Xem [báo cáo]({static}/tai-lieu/bao-cao.pdf) của Huyện ủy."))  # fmt: skip
+    first = build(tmp_path, "incremental", content, theme)
+    assert first.exists("tai-lieu/bao-cao.pdf")
+
+    scanned = []
+    scan = Content.get_static_links
+    monkeypatch.setattr(Content, "get_static_links",
+                        lambda self: scanned.append(self.source_path) or scan(self))  # fmt: skip
+    edit(articles / "bai-2.md", article(2, body="Nội dung mới của bài hai."))
+    incremental = build(tmp_path, "incremental", content, theme)
+    assert incremental.exists("tai-lieu/bao-cao.pdf")
+    assert scanned and str(articles / "bai-1.md") not in scanned
+    monkeypatch.undo()
+    cold = build(tmp_path, "cold", content, theme)
+    assert file_digests(incremental.output) == file_digests(cold.output)
+
+
 def settings_function(body):
     """A function ``ten_don_vi`` as a settings file defines it (module "pelicanconf")."""
     namespace = {"__name__": "pelicanconf"}

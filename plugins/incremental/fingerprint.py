@@ -242,6 +242,28 @@ def content_hash(item):
     return value
 
 
+# The attribute of an article or page that memoises ``static_links``.
+STATIC_LINKS = "_static_links"
+
+
+def static_links(item):
+    """``item.get_static_links()``: the files its body links with {static} or {attach}, which
+    Pelican's generators add to the static files to copy (``add_static_links``), memoised on
+    the item like ``content_hash``, for as long as its ``_content`` is the same string (the
+    result depends on nothing else an object put back can change: its source path, the
+    content folder and INTRASITE_LINK_REGEX are those it was kept with). Pelican scans every
+    body for them at every build, about 0.05 s at 10,000 articles; the object snapshot keeps
+    the memo (``ObjectSnapshot.keep``). A new set each time: Pelican's is the caller's."""
+    state = item.__dict__
+    content = state.get("_content")
+    memo = state.get(STATIC_LINKS)
+    if memo is not None and memo[0] is content:
+        return set(memo[1])
+    links = item.get_static_links()
+    state[STATIC_LINKS] = (content, frozenset(links))
+    return links
+
+
 def tree_stamp(folder, signatures=False):
     """Digest of the paths, sizes and mtimes of every file under ``folder`` (no reading):
     changes whenever a file is added, removed or written, linked folders included

@@ -68,6 +68,7 @@ from plugins.incremental.fingerprint import (
     output_key,
     sources_stamp,
     stable_repr,
+    static_links,
     theme_rest_digest,
     theme_roots,
     tree_digest,
@@ -755,6 +756,11 @@ class _CachedReading:
         if extensions is None:
             extensions = tuple(self.readers.extensions)
         return pick_extensions(memo[key], extensions)
+
+    def add_static_links(self, content):
+        # Pelican's, with the scan of the body for {static} and {attach} links remembered
+        # with the object (``static_links``): an article put back is not scanned again.
+        self.context["static_links"] |= static_links(content)
 
     # Pelican's own generator cache (CACHE_CONTENT, off here: our reader cache replaces it)
     # still stats every file twice per build; skip it when it holds nothing.

@@ -26,7 +26,12 @@ from pelican.contents import Article, Content, Page
 from pelican.readers import Readers, _filter_discardable_metadata
 from pelican.urlwrappers import Author, Category, Tag
 
-from plugins.incremental.fingerprint import content_hash, file_digest, file_signature
+from plugins.incremental.fingerprint import (
+    content_hash,
+    file_digest,
+    file_signature,
+    static_links,
+)
 from plugins.incremental.state import write_atomically
 
 logger = logging.getLogger(__name__)
@@ -423,6 +428,7 @@ class ObjectSnapshot(SettingsCache):
 
     def keep(self, path, file_key, base_path, obj):
         content_hash(obj)  # memoised on the object: kept with it (the string pickled once)
+        static_links(obj)  # the same
         state = {
             name: (value.copy() if isinstance(value, (list, dict, set)) else value)
             for name, value in obj.__dict__.items()
