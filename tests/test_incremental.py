@@ -1561,6 +1561,145 @@ def test_tree_files_follow_links_once_and_in_a_stable_order(tmp_path):
     assert tree_stamp(str(tmp_path / "a")) != before
 
 
+def reference_stamp(folder, signatures=False):
+    """``tree_stamp`` as it was first written: ``tree_files``' order, a line per file."""
+    from plugins.incremental.fingerprint import tree_files
+
+    lines = []
+    for relative, entry in tree_files(folder):
+        try:
+            info = entry.stat()
+        except OSError:
+            continue
+        extra = f"\0{info.st_ctime_ns}\0{info.st_ino}" if signatures else ""
+        lines.append(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}{extra}\n")
+    return hashlib.sha1("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def linked_tree(root):
+    """Folders with a link cycle, a broken link and a linked folder (as above)."""
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "b" / "z.md").write_text("z")
+    (root / "a" / "y.md").write_text("y")
+    (root / "a" / "x.md").write_text("x")
+    (root / "a" / "b" / "up").symlink_to(root / "a")
+    (root / "a" / "gone.md").symlink_to(root / "nowhere.md")
+    (root / "other").mkdir()
+    (root / "other" / "w.md").write_text("w")
+    (root / "a" / "c").symlink_to(root / "other")
+    return root / "a"
+
+
+def test_tree_stamp_is_a_digest_of_every_file_in_tree_files_order(tmp_path):
+    from plugins.incremental.fingerprint import tree_stamp
+
+    folder = linked_tree(tmp_path)
+    for signatures in (False, True):
+        assert tree_stamp(str(folder), signatures) == reference_stamp(str(folder), signatures)
+    assert tree_stamp(str(tmp_path / "missing")) is None
+
+
+def test_a_stamp_from_a_snapshot_reads_again_only_the_folders_changed_since(
+    tmp_path, monkeypatch
+):
+    """``tree_stamp(known=folder_snapshot(…))`` is the stamp of the folder as it is now, when
+    files were added, replaced (by a rename), removed and folders made or removed since the
+    snapshot: each such change touches its folder, which is read again. A folder changed just
+    before the snapshot (``SNAPSHOT_MARGIN``) is read again even if its mtime is the same."""
+    from plugins.incremental import fingerprint
+    from plugins.incremental.fingerprint import folder_snapshot, tree_stamp
+    from plugins.incremental.state import write_if_changed
+
+    folder = linked_tree(tmp_path)
+    (folder / "d" / "e").mkdir(parents=True)
+    (folder / "d" / "e" / "v.md").write_text("v")
+    (folder / "gone").mkdir()
+    (folder / "gone" / "u.md").write_text("u")
+    time.sleep(fingerprint.SNAPSHOT_MARGIN / 1e9 + 0.02)
+
+    read = []
+    original = fingerprint._read_folder
+
+    def reading(directory, *rest):
+        read.append(directory)
+        return original(directory, *rest)
+
+    monkeypatch.setattr(fingerprint, "_read_folder", reading)
+    snapshot = folder_snapshot(str(folder))
+    assert tree_stamp(str(folder), known=snapshot) == reference_stamp(str(folder))
+    read.clear()
+    assert tree_stamp(str(folder), known=snapshot) == reference_stamp(str(folder))
+    assert read == []  # nothing changed: every folder's lines are the snapshot's
+
+    write_if_changed(str(folder / "b" / "z.md"), b"zz")  # replaced by a rename
+    (folder / "d" / "e" / "t.md").write_text("t")  # added
+    (folder / "y.md").unlink()  # removed
+    (folder / "d" / "moi").mkdir()  # a new folder
+    (folder / "d" / "moi" / "s.md").write_text("s")
+    shutil.rmtree(folder / "gone")  # a folder removed
+    (tmp_path / "other" / "w2.md").write_text("w2")  # in a linked folder
+    read.clear()
+    assert tree_stamp(str(folder), known=snapshot) == reference_stamp(str(folder))
+    changed = {os.path.relpath(path, folder) for path in read}
+    assert changed == {".", "b", os.path.join("d", "e"), "d", os.path.join("d", "moi"), "c"}
+
+    # Written in place just after the snapshot, in a folder changed just before it: the
+    # folder's mtime is that of the snapshot, but too recent to be trusted.
+    (folder / "d" / "e" / "r.md").write_text("r")
+    recent = folder_snapshot(str(folder))
+    with open(folder / "d" / "e" / "r.md", "r+b") as handle:
+        handle.write(b"rrr")
+    assert tree_stamp(str(folder), known=recent) == reference_stamp(str(folder))
+
+
+def test_a_stamp_from_a_snapshot_never_passes_for_a_later_state(tmp_path):
+    """The one change a snapshot's stamp misses is a file written in place, in a folder
+    unchanged for a while (no page of the output is written so after the snapshot starts).
+    The stamp then stands for the tree as the snapshot saw it, not as it is: the next build
+    compares it with the real tree's stamp and builds, as it should."""
+    from plugins.incremental import fingerprint
+    from plugins.incremental.fingerprint import folder_snapshot, tree_stamp
+
+    folder = linked_tree(tmp_path)
+    time.sleep(fingerprint.SNAPSHOT_MARGIN / 1e9 + 0.02)
+    snapshot = folder_snapshot(str(folder))
+    with open(folder / "x.md", "r+b") as handle:
+        handle.write(b"xx")
+    stale = tree_stamp(str(folder), known=snapshot)
+    assert stale != tree_stamp(str(folder)) == reference_stamp(str(folder))
+
+
+def test_the_output_snapshot_makes_the_stamp_a_full_read_makes(tmp_path, project, monkeypatch):
+    """With a large output (here any), the build forks a process that reads the output's
+    folders while the last writers run, and its stamp is the one a full read gives: the next
+    build finds nothing changed, and an edit after it is built."""
+    from plugins.incremental import incremental
+
+    monkeypatch.setattr(incremental, "OUTPUT_SNAPSHOT_MINIMUM", 0)
+    taken = []
+    original = incremental.Build.take_output_snapshot
+
+    def spy(self):
+        snapshot = original(self)
+        taken.append(snapshot)
+        return snapshot
+
+    monkeypatch.setattr(incremental.Build, "take_output_snapshot", spy)
+    content, theme = project
+    build(tmp_path, "incremental", content, theme)
+    edit(content / "articles" / "2023" / "bai-5.md", article(5, body="Nội dung đã sửa."))
+    second = build(tmp_path, "incremental", content, theme)
+    assert len(taken) == 2 and all(snapshot is not None for snapshot in taken)
+    assert taken[-1][1][""][3]  # the files of the output's top folder, as the process saw them
+    before = mtimes(second.output)
+    build(tmp_path, "incremental", content, theme)
+    assert len(taken) == 2  # nothing changed: the build stopped at once (its stamp held)
+    assert mtimes(second.output) == before
+    edit(content / "articles" / "2023" / "bai-6.md", article(6, body="Nội dung mới."))
+    assert_same_as_cold(tmp_path, "after the snapshot", content, theme)
+    assert len(taken) == 4  # the edit's build and the cold one
+
+
 def test_an_upgraded_package_changes_the_build_key(tmp_path, monkeypatch):
     """Everything cached from a file is keyed by the code too: the plugins, Python, and the
     installed packages with their versions (a new Jinja2 or Markdown may change the output)."""

@@ -10,6 +10,7 @@ import hashlib
 import os
 import stat
 import sys
+import time
 import types
 
 PLUGINS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -264,24 +265,97 @@ def static_links(item):
     return links
 
 
-def tree_stamp(folder, signatures=False):
+def tree_stamp(folder, signatures=False, known=None):
     """Digest of the paths, sizes and mtimes of every file under ``folder`` (no reading):
-    changes whenever a file is added, removed or written, linked folders included
-    (``tree_files``). With ``signatures``, also each file's ctime and inode (what
+    changes whenever a file is added, removed or written, linked folders included (in
+    ``tree_files``' order). With ``signatures``, also each file's ctime and inode (what
     ``file_signature`` compares): for sources, where an edit that keeps the size and sets the
     mtime back must count. The output folder is stamped without them: publish's standby
-    copies keep the mtimes, not the ctimes or inodes."""
+    copies keep the mtimes, not the ctimes or inodes.
+
+    ``known``: a ``folder_snapshot`` of ``folder`` taken earlier (in another process, while
+    this one went on writing): a folder whose stat is still the one the snapshot recorded,
+    and which was last changed well before the snapshot began (``SNAPSHOT_MARGIN``), is not
+    read again; its files' lines are the snapshot's. Any other folder is read here."""
     if not os.path.isdir(folder):
         return None
-    lines = []
-    for relative, entry in tree_files(folder):
+    hasher = hashlib.sha1()
+    for _, record in _folder_records(folder, signatures, known):
+        hasher.update(record[3].encode("utf-8", "surrogatepass"))
+    return hasher.hexdigest()
+
+
+# A folder recorded by ``folder_snapshot`` is used by ``tree_stamp`` only if its mtime is
+# this much older than the snapshot's start: a file system stamps changes with a coarse
+# clock (a tick of up to 10 ms behind the precise one), so a folder changed just after the
+# snapshot read it could otherwise keep the very mtime the snapshot saw.
+SNAPSHOT_MARGIN = 50_000_000  # ns
+
+
+def folder_snapshot(folder, signatures=False):
+    """(start, {prefix: record}) of every folder under ``folder`` (``_folder_records``), for
+    ``tree_stamp(known=…)``: ``start`` is the clock (ns) when the walk began."""
+    start = time.time_ns()
+    return start, dict(_folder_records(folder, signatures, None))
+
+
+def _folder_records(folder, signatures, known):
+    """``(prefix, (dev, inode, mtime_ns, lines, subfolders))`` of each folder under ``folder``
+    in ``tree_files``' order, each real folder once: ``lines`` its files' lines of the stamp,
+    ``subfolders`` the names of the folders it holds, by name. From ``known`` when that
+    snapshot's record still holds (``tree_stamp``)."""
+    start, records = known if known is not None else (0, {})
+    seen = set()
+
+    def visit(directory, prefix):
         try:
-            info = entry.stat()
+            info = os.stat(directory)
+        except OSError:
+            return
+        identity = (info.st_dev, info.st_ino)
+        if identity in seen:  # a folder reached again through a link
+            return
+        record = records.get(prefix)
+        if (
+            record is None
+            or record[:3] != (*identity, info.st_mtime_ns)
+            or info.st_mtime_ns >= start - SNAPSHOT_MARGIN
+        ):
+            record = _read_folder(directory, prefix, info, signatures)
+            if record is None:
+                return
+        seen.add(identity)
+        yield prefix, record
+        for name in record[4]:
+            yield from visit(os.path.join(directory, name), f"{prefix}{name}/")
+
+    return visit(folder, "")
+
+
+def _read_folder(directory, prefix, info, signatures):
+    """The record of one folder (``_folder_records``), or None if it cannot be listed."""
+    try:
+        with os.scandir(directory) as scan:
+            entries = list(scan)
+    except OSError:
+        return None
+    files, folders = [], []
+    for entry in entries:
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        (folders if is_folder else files).append(entry)
+    lines = []
+    for entry in sorted(files, key=_name):
+        try:
+            found = entry.stat()
         except OSError:  # a broken link, or gone since
             continue
-        extra = f"\0{info.st_ctime_ns}\0{info.st_ino}" if signatures else ""
-        lines.append(f"{relative}\0{info.st_size}\0{info.st_mtime_ns}{extra}\n")
-    return hashlib.sha1("".join(lines).encode("utf-8", "surrogatepass")).hexdigest()
+        extra = f"\0{found.st_ctime_ns}\0{found.st_ino}" if signatures else ""
+        lines.append(f"{prefix}{entry.name}\0{found.st_size}\0{found.st_mtime_ns}{extra}\n")
+    subfolders = [entry.name for entry in sorted(folders, key=_name)]
+    return (info.st_dev, info.st_ino, info.st_mtime_ns, "".join(lines), subfolders)
 
 
 def _outside(base, names, roots):

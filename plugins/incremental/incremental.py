@@ -65,6 +65,7 @@ from plugins.incremental.fingerprint import (
     content_hash,
     digest,
     file_digest,
+    folder_snapshot,
     output_key,
     sources_stamp,
     stable_repr,
@@ -256,6 +257,7 @@ class Build:
         self.generators = []
         self.deferred = []
         self.early_render = None  # (pool, its start, its shares' futures): see below
+        self.output_snapshot = None  # (pool, its start, the snapshot's future): see finish
         self.defer_rendering = True
         self.finished = False  # every page and static file written (see finish)
         self.collector = BuildCollector()
@@ -301,7 +303,7 @@ class Build:
         ]
         self.state.save_last({
             "inputs": self.inputs_key(),
-            "output": tree_stamp(self.state.output_path),
+            "output": tree_stamp(self.state.output_path, known=self.take_output_snapshot()),
             "next_future": min(future) if future else None,
         })  # fmt: skip
 
@@ -608,11 +610,53 @@ class Build:
         self.save_reading_caches()  # again: nothing to write unless read since
         self.templates.save()
         self.finished = True
+        self.start_output_snapshot()
         logger.info(
             "incremental: %d pages rendered, %d files written",
             len(self.state.rendered),
             len(self.state.written),
         )
+
+    def start_output_snapshot(self):
+        """Fork a process that reads the output's folders (``folder_snapshot``) while the
+        last writers run (the search index, the sitemap, the assets: Pelican's ``finalized``),
+        so that ``remember`` reads again only the folders changed since (0.12–0.15 s at
+        10,000 articles, 23,000 files in 3,000 folders, against 0.02 s). Only for a large
+        output (``OUTPUT_SNAPSHOT_MINIMUM`` pages) and with workers; else, or if it fails,
+        ``remember`` reads every folder itself: the stamp is the same."""
+        if (
+            len(self.state.current) < OUTPUT_SNAPSHOT_MINIMUM
+            or worker_count(self.settings) < 2
+        ):
+            return
+        try:
+            pool, started = start_worker_pool(1)
+        except OSError as error:  # no process to be had now
+            logger.debug("incremental: no output snapshot (%s)", error)
+            return
+        self.output_snapshot = (pool, started, pool.submit(folder_snapshot,
+                                                           self.state.output_path))
+
+    def take_output_snapshot(self):
+        """The snapshot ``start_output_snapshot`` took, or None (none, or its process
+        failed); its process is ended."""
+        taken, self.output_snapshot = self.output_snapshot, None
+        if taken is None:
+            return None
+        pool, started, future = taken
+        with pool:
+            try:
+                started.result()
+                return future.result()
+            except Exception as error:  # noqa: BLE001 (remember reads every folder instead)
+                logger.debug("incremental: output snapshot lost (%s)", error)
+                return None
+
+    def discard_output_snapshot(self):
+        """End the snapshot of a build that stopped before ``remember``."""
+        taken, self.output_snapshot = self.output_snapshot, None
+        if taken is not None:
+            taken[0].shutdown(wait=True, cancel_futures=True)
 
     def save_reading_caches(self):
         """Save what reading made (the content cache, the object snapshot, the file keys):
@@ -668,6 +712,7 @@ CONTENT_LISTS = (
 
 
 PARALLEL_RENDER_MINIMUM = 200
+OUTPUT_SNAPSHOT_MINIMUM = 2000  # pages of the build (the manifest): see start_output_snapshot
 RENDER_SHARES_PER_WORKER = 4
 _render_state = None
 
@@ -956,6 +1001,7 @@ class IncrementalPelican(Pelican):
             build.remember()
         finally:
             build.discard_early_render()
+            build.discard_output_snapshot()
             _current = None
             readers.summary_source = None
             fragments.fragment_source = None
