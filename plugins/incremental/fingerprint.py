@@ -7,8 +7,10 @@ default ``repr`` with an address) and must change whenever anything a page shows
 import datetime
 import functools
 import hashlib
+import marshal
 import os
 import stat
+import subprocess
 import sys
 import time
 import types
@@ -297,6 +299,56 @@ def folder_snapshot(folder, signatures=False):
     ``tree_stamp(known=…)``: ``start`` is the clock (ns) when the walk began."""
     start = time.time_ns()
     return start, dict(_folder_records(folder, signatures, None))
+
+
+def snapshot_to_file(folder, path):
+    """Write ``folder_snapshot(folder)`` to ``path`` (marshal): the work of the process
+    ``start_snapshot`` starts."""
+    with open(path, "wb") as handle:
+        marshal.dump(folder_snapshot(folder), handle)
+
+
+# What that process runs (``python -I -S -c``): this module loaded from its file alone, with
+# the standard library only, not through its package (which imports Pelican and Jinja).
+SNAPSHOT_COMMAND = """\
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("folder_snapshot", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+module.snapshot_to_file(sys.argv[2], sys.argv[3])
+"""
+
+
+def start_snapshot(folder, path):
+    """Start a new Python process (in about 30 ms) that writes ``folder_snapshot(folder)`` to
+    ``path`` (``read_snapshot`` reads it): started, not forked, so it shares none of this
+    process's memory, and this process copies none of it when it writes meanwhile."""
+    return subprocess.Popen(
+        [sys.executable, "-I", "-S", "-c", SNAPSHOT_COMMAND, __file__, folder, path],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def read_snapshot(process, path):
+    """The snapshot ``start_snapshot``'s ``process`` wrote to ``path`` once it ends, or None
+    if it failed; the file is removed."""
+    try:
+        if process.wait() != 0:
+            return None
+        with open(path, "rb") as handle:
+            start, records = marshal.load(handle)
+        return (start, records) if isinstance(records, dict) else None
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    finally:
+        _remove_quietly(path)
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def _folder_records(folder, signatures, known):
