@@ -151,29 +151,35 @@ def tree_files(folder, skip_folder=None):
     def visit(directory, prefix):
         try:
             info = os.stat(directory)
-            with os.scandir(directory) as scan:
-                entries = list(scan)
+            files, folders = _folder_entries(directory)
         except OSError:
             return
         if (info.st_dev, info.st_ino) in seen:
             return
         seen.add((info.st_dev, info.st_ino))
-        files, folders = [], []
-        for entry in entries:
-            try:
-                is_folder = entry.is_dir()
-            except OSError:
-                is_folder = False
-            if not is_folder:
-                files.append(entry)
-            elif skip_folder is None or not skip_folder(entry.name):
-                folders.append(entry)
-        for entry in sorted(files, key=_name):
+        for entry in files:
             yield prefix + entry.name, entry
-        for entry in sorted(folders, key=_name):
-            yield from visit(entry.path, f"{prefix}{entry.name}/")
+        for entry in folders:
+            if skip_folder is None or not skip_folder(entry.name):
+                yield from visit(entry.path, f"{prefix}{entry.name}/")
 
     return visit(folder, "")
+
+
+def _folder_entries(directory):
+    """The files and the folders in ``directory`` (``os.DirEntry``), each list by name; a
+    link counts as what it points to, an entry that cannot be looked at as a file. Raises
+    OSError when the folder cannot be listed."""
+    with os.scandir(directory) as scan:
+        entries = list(scan)
+    files, folders = [], []
+    for entry in entries:
+        try:
+            is_folder = entry.is_dir()
+        except OSError:
+            is_folder = False
+        (folders if is_folder else files).append(entry)
+    return sorted(files, key=_name), sorted(folders, key=_name)
 
 
 def _name(entry):
@@ -387,26 +393,18 @@ def _folder_records(folder, signatures, known):
 def _read_folder(directory, prefix, info, signatures):
     """The record of one folder (``_folder_records``), or None if it cannot be listed."""
     try:
-        with os.scandir(directory) as scan:
-            entries = list(scan)
+        files, folders = _folder_entries(directory)
     except OSError:
         return None
-    files, folders = [], []
-    for entry in entries:
-        try:
-            is_folder = entry.is_dir()
-        except OSError:
-            is_folder = False
-        (folders if is_folder else files).append(entry)
     lines = []
-    for entry in sorted(files, key=_name):
+    for entry in files:
         try:
             found = entry.stat()
         except OSError:  # a broken link, or gone since
             continue
         extra = f"\0{found.st_ctime_ns}\0{found.st_ino}" if signatures else ""
         lines.append(f"{prefix}{entry.name}\0{found.st_size}\0{found.st_mtime_ns}{extra}\n")
-    subfolders = [entry.name for entry in sorted(folders, key=_name)]
+    subfolders = [entry.name for entry in folders]
     return (info.st_dev, info.st_ino, info.st_mtime_ns, "".join(lines), subfolders)
 
 
