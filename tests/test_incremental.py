@@ -1700,6 +1700,33 @@ def test_the_output_snapshot_makes_the_stamp_a_full_read_makes(tmp_path, project
     assert len(taken) == 4  # the edit's build and the cold one
 
 
+def test_a_failed_output_snapshot_leaves_the_stamp_to_the_build(tmp_path, project, monkeypatch):
+    """A snapshot process that fails (here: it exits at once) is not waited for twice and
+    changes nothing: the build reads every folder itself, and the next build finds nothing
+    changed."""
+    from plugins.incremental import incremental
+
+    monkeypatch.setattr(incremental, "OUTPUT_SNAPSHOT_MINIMUM", 0)
+    started = []
+
+    def failing(folder, path):
+        started.append(path)
+        return subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+
+    monkeypatch.setattr(incremental, "start_snapshot", failing)
+    rendered = []
+    monkeypatch.setattr(incremental.Build, "render_deferred",
+                        lambda self, original=incremental.Build.render_deferred:
+                        rendered.append(1) or original(self))  # fmt: skip
+    content, theme = project
+    first = build(tmp_path, "incremental", content, theme)
+    assert len(started) == 1 and not os.path.exists(started[0])
+    before = mtimes(first.output)
+    build(tmp_path, "incremental", content, theme)
+    assert len(rendered) == 1  # the second build stopped at once: nothing changed
+    assert mtimes(first.output) == before
+
+
 def test_an_upgraded_package_changes_the_build_key(tmp_path, monkeypatch):
     """Everything cached from a file is keyed by the code too: the plugins, Python, and the
     installed packages with their versions (a new Jinja2 or Markdown may change the output)."""
