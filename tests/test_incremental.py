@@ -1643,10 +1643,12 @@ def test_a_stamp_from_a_snapshot_reads_again_only_the_folders_changed_since(
     changed = {os.path.relpath(path, folder) for path in read}
     assert changed == {".", "b", os.path.join("d", "e"), "d", os.path.join("d", "moi"), "c"}
 
-    # Written in place just after the snapshot, in a folder changed just before it: the
-    # folder's mtime is that of the snapshot, but too recent to be trusted.
+    # Written in place just after the snapshot, in a folder changed just before it began (its
+    # start set so, whatever the machine's load): the folder's mtime is the one the snapshot
+    # saw, but too recent to be trusted.
     (folder / "d" / "e" / "r.md").write_text("r")
-    recent = folder_snapshot(str(folder))
+    _, records = folder_snapshot(str(folder))
+    recent = ((folder / "d" / "e").stat().st_mtime_ns + 1_000_000, records)
     with open(folder / "d" / "e" / "r.md", "r+b") as handle:
         handle.write(b"rrr")
     assert tree_stamp(str(folder), known=recent) == reference_stamp(str(folder))
