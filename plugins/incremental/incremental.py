@@ -630,7 +630,9 @@ class Build:
             or worker_count(self.settings) < 2
         ):
             return
-        path = os.path.join(self._cache_root, f"output-snapshot-{os.getpid()}.marshal")
+        # One name per output folder: a build killed meanwhile leaves one file, not one each.
+        name = f"output-snapshot-{output_key(self.state.output_path)}.marshal"
+        path = os.path.join(self._cache_root, name)
         try:
             os.makedirs(self._cache_root, exist_ok=True)
             self.output_snapshot = (start_snapshot(self.state.output_path, path), path)
