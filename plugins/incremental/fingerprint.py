@@ -4,6 +4,7 @@ A digest must be the same in two processes for the same input (never ``id()`` or
 default ``repr`` with an address) and must change whenever anything a page shows changes.
 """
 
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -347,14 +348,8 @@ def read_snapshot(process, path):
     except (OSError, EOFError, ValueError, TypeError):
         return None
     finally:
-        _remove_quietly(path)
-
-
-def _remove_quietly(path):
-    try:
-        os.remove(path)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):  # a snapshot is never worth failing the build
+            os.remove(path)
 
 
 def _folder_records(folder, signatures, known):
