@@ -14,10 +14,11 @@ BASE and ``--target`` are git revisions (``git archive`` copies them under ``.be
 without ``--target`` the target is the working tree. Both run with this checkout's virtualenv,
 so compare revisions with the same requirements.txt. Kinds: ``recent`` (a sentence appended
 to the newest article), ``old`` (to an old one), ``new`` (an article added after all others):
-``bench_build``'s edits; and ``cold`` (not by default: the output and cache removed, the same
-corpus built from nothing). Printed: each build's wall seconds (inside the process, from the
-settings read to the end of the build, as ``bench_build``) and CPU seconds (the build's and
-its workers'), per kind the two means and their ratios. On a busy machine the CPU seconds
+``bench_build``'s edits; and ``cold`` (not by default: the output and cache set aside, the
+same corpus built from nothing; what is set aside is removed at the end, ``aside.py``).
+Printed: each build's wall seconds (inside the process, from the settings read to the end
+of the build, as ``bench_build``) and CPU seconds (the build's and its workers'), per kind
+the two means and their ratios. On a busy machine the CPU seconds
 vary less than the wall seconds: a change that removes work shows there first.
 """
 
@@ -33,6 +34,7 @@ from statistics import mean
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.aside import empty_trash, set_aside  # noqa: E402
 from bench.bench_build import OURS, add_article, edit_article, run  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
@@ -71,12 +73,12 @@ def compare(size, base, target, rounds, kinds, search, work=AB):
     the files whose bytes differ between the two outputs at the end (none expected)."""
     source, categories = site_corpus(size)
     corpus = work / f"corpus-{size}"
-    shutil.rmtree(corpus, ignore_errors=True)
+    set_aside(corpus, work / "trash")  # removed after the measurements (aside.py)
     shutil.copytree(source, corpus)
     trees = {"base": base, "target": target}
     settings = {}
     for name in trees:
-        shutil.rmtree(work / name, ignore_errors=True)
+        set_aside(work / name, work / "trash")
         settings[name] = {
             "PATH": str(corpus), "OUTPUT_PATH": str(work / name / "output"),
             "CACHE_PATH": str(work / name / "cache"), "SITE_CATEGORIES": categories,
@@ -92,8 +94,8 @@ def compare(size, base, target, rounds, kinds, search, work=AB):
             order = ("base", "target") if number % 2 == 0 else ("target", "base")
             for name in order:
                 if kind == "cold":  # the same corpus built again from nothing
-                    shutil.rmtree(settings[name]["OUTPUT_PATH"], ignore_errors=True)
-                    shutil.rmtree(settings[name]["CACHE_PATH"], ignore_errors=True)
+                    set_aside(settings[name]["OUTPUT_PATH"], work / "trash")
+                    set_aside(settings[name]["CACHE_PATH"], work / "trash")
                 figures = run(OURS, settings[name], root=trees[name])
                 times[kind][name].append(figures["wall"])
                 cpu[kind][name].append(figures["cpu"])
@@ -130,8 +132,11 @@ def main(argv=None):
     print(f"Machine: {machine()}")
     print(f"base {base_commit[:12]} against target {target_name}, {args.size} articles, "
           f"search {args.search}, {args.rounds} rounds")  # fmt: skip
-    times, cpu, differ = compare(args.size, base, target, args.rounds, kinds,
-                                 args.search == "on")  # fmt: skip
+    try:
+        times, cpu, differ = compare(args.size, base, target, args.rounds, kinds,
+                                     args.search == "on")  # fmt: skip
+    finally:
+        empty_trash(AB / "trash")
     print(f"\n{'edit':8} {'base s':>30} {'target s':>30} {'target / base':>14}")
     for kind, pair in times.items():
         row = [", ".join(f"{t:.2f}" for t in pair[name]) for name in ("base", "target")]

@@ -35,7 +35,6 @@ off; the goals of the fast-builds issue are read against the median and the rang
 
 import argparse
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -46,10 +45,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.aside import empty_trash, set_aside  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
 BENCH = ROOT / ".bench" / "build"
+TRASH = BENCH / "trash"  # the last run's folders, removed after the measurements (aside.py)
 
 # Appended to every script below: what ``run`` reads back.
 REPORT = """
@@ -182,7 +183,7 @@ def repeated(times, change, build):
 def bench_size(size, search, with_stock=True, repeat=3):
     folder, categories = site_corpus(size)
     work = BENCH / f"run-{size}"
-    shutil.rmtree(work, ignore_errors=True)
+    set_aside(work, TRASH)
     work.mkdir(parents=True)
     ours = {
         "PATH": str(folder), "OUTPUT_PATH": str(work / "output"),
@@ -246,6 +247,14 @@ def main(argv=None):
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     print(f"Machine: {machine()}")
+    try:
+        return report(args)
+    finally:  # every figure taken: the folders set aside can go now
+        empty_trash(TRASH)
+
+
+def report(args):
+    """Measure each size of ``args`` and print its table; 0."""
     results = {}
     for size in [int(s) for s in args.sizes.split(",")]:
         stock_sizes = {int(s) for s in args.stock_sizes.split(",") if s}

@@ -28,7 +28,6 @@ Markdown tables for docs/BENCHMARKS.md. The corpus and the build stay in .bench/
 import argparse
 import json
 import resource
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -36,10 +35,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.aside import empty_trash, set_aside  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
 WORK = ROOT / ".bench" / "search"
+TRASH = WORK / "trash"  # what a cold run replaced, removed at the end (bench/aside.py)
 
 
 def build(content, output, **overrides):
@@ -97,7 +98,7 @@ def main():
     built_from = stamp.read_text().split("\n")[1:2] if stamp.exists() else []
     if args.fresh or built_from != [str(content)]:
         for folder in (output, cache):
-            shutil.rmtree(folder, ignore_errors=True)
+            set_aside(folder, TRASH)
         print("building with Pelican (search off) …", file=sys.stderr)
         build_time, _ = timed(build, content, output, SEARCH_INDEX=False,
                               SITE_CATEGORIES=categories)  # fmt: skip
@@ -113,8 +114,8 @@ def main():
     rows = []
 
     def cold(label, **overrides):
-        shutil.rmtree(bundle, ignore_errors=True)
-        shutil.rmtree(cache / "search", ignore_errors=True)
+        set_aside(bundle, TRASH)
+        set_aside(cache / "search", TRASH)
         settings = search.search_settings({**base, **overrides})
         print(f"{label} …", file=sys.stderr)
         wall, own, kids, result = measured(search.update_index, output, settings, outputs)
@@ -273,5 +274,13 @@ def search_downloads(output, queries):
     return found
 
 
+def measure():
+    """``main``, then the folders it set aside removed."""
+    try:
+        main()
+    finally:
+        empty_trash(TRASH)
+
+
 if __name__ == "__main__":
-    main()
+    measure()

@@ -1,0 +1,52 @@
+"""bench/aside.py: old folders renamed out of a measurement's way, removed after it."""
+
+import os
+
+from bench.aside import empty_trash, set_aside
+
+
+def test_set_aside_moves_the_folder_whole_without_removing_anything(tmp_path):
+    work = tmp_path / "run-10000"
+    (work / "output" / "tin-tuc").mkdir(parents=True)
+    (work / "output" / "tin-tuc" / "index.html").write_text("trang", encoding="utf-8")
+    inode = os.stat(work / "output" / "tin-tuc" / "index.html").st_ino
+    moved = set_aside(work, tmp_path / "trash")
+    assert not work.exists()
+    assert moved.parent == tmp_path / "trash"
+    page = moved / "output" / "tin-tuc" / "index.html"
+    # Renamed, not copied then removed: the same inode, nothing freed.
+    assert page.read_text(encoding="utf-8") == "trang" and os.stat(page).st_ino == inode
+
+
+def test_set_aside_twice_under_one_name_keeps_both(tmp_path):
+    trash = tmp_path / "trash"
+    moved = []
+    for text in ("lần một", "lần hai", "lần ba"):
+        (tmp_path / "output").mkdir()
+        (tmp_path / "output" / "a.html").write_text(text, encoding="utf-8")
+        moved.append(set_aside(tmp_path / "output", trash))
+    assert len(set(moved)) == 3
+    assert [(path / "a.html").read_text(encoding="utf-8") for path in moved] == [
+        "lần một", "lần hai", "lần ba"]  # fmt: skip
+
+
+def test_set_aside_of_nothing_does_nothing(tmp_path):
+    assert set_aside(tmp_path / "missing", tmp_path / "trash") is None
+    assert not (tmp_path / "trash").exists()
+
+
+def test_set_aside_takes_a_file_and_a_dangling_link(tmp_path):
+    (tmp_path / "cache.marshal").write_bytes(b"x")
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    assert set_aside(tmp_path / "cache.marshal", tmp_path / "trash").read_bytes() == b"x"
+    assert set_aside(tmp_path / "link", tmp_path / "trash").is_symlink()
+    assert not os.path.lexists(tmp_path / "link")
+
+
+def test_empty_trash_removes_what_was_set_aside_and_tolerates_none(tmp_path):
+    (tmp_path / "output" / "sub").mkdir(parents=True)
+    (tmp_path / "output" / "sub" / "p.html").write_text("x", encoding="utf-8")
+    set_aside(tmp_path / "output", tmp_path / "trash")
+    empty_trash(tmp_path / "trash")
+    assert not (tmp_path / "trash").exists()
+    empty_trash(tmp_path / "trash")  # already gone: no error
