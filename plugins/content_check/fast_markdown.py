@@ -86,7 +86,10 @@ class Prefiltered:
         self.needed = tuple(needed)
 
     def _absent(self, string, pos, endpos):
-        return all(string.find(piece, pos, endpos) < 0 for piece in self.needed)
+        for piece in self.needed:  # a loop, not all(…): 600,000 calls in a cold build
+            if string.find(piece, pos, endpos) >= 0:
+                return False
+        return True
 
     def search(self, string, pos=0, endpos=None):
         end = len(string) if endpos is None else endpos
