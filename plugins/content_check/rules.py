@@ -281,7 +281,9 @@ def _check_body(report, content_root):
                 "bài viết không được chứa mã <script>",
                 "<script> is not allowed in an article",
             )
-        targets = [(m.group("target"), bool(m.group("image"))) for m in _LINK.finditer(line)]
+        targets = []
+        if "[" in line:  # every link has one: the expression is not tried on plain text
+            targets = [(m.group("target"), bool(m.group("image"))) for m in _LINK.finditer(line)]
         reference = _REFERENCE.match(line)
         if reference:
             targets.append((reference.group("target"), False))
