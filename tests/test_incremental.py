@@ -348,6 +348,43 @@ def test_an_output_page_that_is_a_link_is_replaced_not_written_through(tmp_path)
     assert os.stat(hard).st_nlink == 1
 
 
+def test_a_new_output_page_is_made_under_its_name_and_its_folder_with_it(tmp_path, monkeypatch):
+    """A new page is created straight under its name (no temporary file renamed over it),
+    in a folder made for it; a dangling link there is replaced, never followed."""
+    from plugins.incremental import state
+
+    renamed = []
+    monkeypatch.setattr(state.os, "replace", lambda *a: renamed.append(a) or os.rename(*a))
+    page = tmp_path / "2024" / "05" / "bai.html"
+    assert state.overwrite_if_changed(str(page), b"trang moi") is True
+    assert page.read_bytes() == b"trang moi" and renamed == []
+    assert [p.name for p in page.parent.iterdir()] == ["bai.html"]
+    dangling = tmp_path / "dangling.html"
+    dangling.symlink_to(tmp_path / "nowhere" / "x.html")
+    assert state.overwrite_if_changed(str(dangling), b"trang") is True
+    assert dangling.read_bytes() == b"trang" and not dangling.is_symlink()
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_page_made_by_another_writer_meanwhile_is_compared_then_replaced(tmp_path, monkeypatch):
+    """Between the first look (no file) and the creation, another process made the page:
+    the creation fails (O_EXCL), and the page is then written as an existing one."""
+    from plugins.incremental import state
+
+    page = tmp_path / "a.html"
+    real_open = state.os.open
+
+    def open_after_another_writer(path, flags, *mode):
+        if flags & os.O_EXCL and not page.exists():
+            page.write_bytes(b"theirs")
+        return real_open(path, flags, *mode)
+
+    monkeypatch.setattr(state.os, "open", open_after_another_writer)
+    assert state.overwrite_if_changed(str(page), b"ours") is True
+    assert page.read_bytes() == b"ours"
+    assert state.overwrite_if_changed(str(page), b"ours") is False
+
+
 @pytest.mark.parametrize("data", [
     b'{"format": 1, "files": {"a.html": ["f1", 3, 0]}, "last": null}',  # JSON, before
     b"\x00\xff garbage", b"", b"N",  # not marshal; marshal's None
