@@ -1016,6 +1016,47 @@ def test_cards_are_remembered_between_builds_and_follow_their_article_and_templa
     assert mark_remembered_cards(cache, "lan-hai") == 26
 
 
+def test_a_cold_build_takes_each_files_key_from_the_worker_that_parses_it(
+    tmp_path, project, monkeypatch
+):
+    """With nothing remembered, the reading workers take each Markdown file's key (its stat
+    before reading, the digest of the bytes parsed): the build's own process reads no file
+    for it, and the keys kept are the ones the next build finds, so that build reads none
+    again; an edit is then read for its key by the build's own process, as before."""
+    import marshal
+
+    from plugins.incremental import readers
+    from plugins.incremental.fingerprint import file_signature
+
+    content, theme = project
+    monkeypatch.setattr(readers, "PARALLEL_MINIMUM", 1)
+    here, digested = os.getpid(), []
+    real_digest = readers.file_digest
+
+    def digest(data):
+        if os.getpid() == here:
+            digested.append(data)
+        return real_digest(data)
+
+    monkeypatch.setattr(readers, "file_digest", digest)
+    options = {"INCREMENTAL_WORKERS": 2}
+    build(tmp_path, "incremental", content, theme, **options)
+    assert digested == []
+    with open(tmp_path / "incremental-cache" / "incremental" / "file-keys.marshal", "rb") as f:
+        _, memo = marshal.loads(f.read())
+    sources = sorted(str(path) for path in content.rglob("*.md"))
+    assert len(sources) >= 24 and sorted(p for p in memo if p.endswith(".md")) == sources
+    for path in sources:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        assert memo[path] == (file_signature(path), hashlib.sha1(data).hexdigest())
+    build(tmp_path, "incremental", content, theme, **options)
+    assert digested == []
+    edit(content / "articles" / "2023" / "bai-3.md", article(3, title="Đã sửa"))
+    assert_same_as_cold(tmp_path, "edit", content, theme, **options)
+    assert digested == [(content / "articles" / "2023" / "bai-3.md").read_bytes()]
+
+
 def test_the_incremental_plugin_adds_the_cache_tag_when_the_settings_leave_it_out(
     tmp_path, project
 ):

@@ -310,6 +310,16 @@ class FileKeys:
         self.current[path] = key
         return key
 
+    def learn(self, path, stamp, key):
+        """Take ``key`` as the digest of ``path``, read by someone else (a reading worker)
+        whose ``file_signature`` before reading was ``stamp``. Read after the stamp, the
+        bytes can only be newer than it says: the next build then finds another stamp and
+        reads the file again; never a digest kept under the stamp of other bytes."""
+        self.current[path] = key
+        if stamp is not None:
+            self.memo[path] = (stamp, key)
+            self.changed = True
+
     def save(self):
         """Write the memo of the files this build asked for, atomically."""
         if not self.path:
@@ -775,8 +785,16 @@ class CachedReaders(Readers):
         sequential read then reports them. Warnings found by the workers are logged here,
         once (and their files get no object from the workers)."""
         missing, fresh = [], []
+        # Nothing remembered (a cold build): every file is read, and the workers take its
+        # key as they read it (``_read_in_worker``), instead of this process reading all
+        # 10,000 files once more, alone, before the workers start (0.4 s).
+        keys_from_workers = not self.file_keys.memo
         for path in paths:
             if self._markdown_reader(path) is None:
+                continue
+            if keys_from_workers and path not in self.file_keys.current:
+                fresh.append(path)
+                missing.append(path)
                 continue
             key = self.file_keys.key(path)
             if self.snapshot is not None and self.snapshot.has(path, key):
@@ -803,11 +821,13 @@ class CachedReaders(Readers):
                 for path, result in zip(
                     missing, pool.map(_read_in_worker, missing, chunksize=chunk), strict=True
                 ):
-                    html, meta, warnings, key, entry = result
+                    html, meta, warnings, key, entry, stamp = result
                     for warning in warnings:
                         logger.warning("content_check: %s", warning)
                     if key is None:
                         continue  # failed: the sequential read reports it
+                    if path not in self.file_keys.current:
+                        self.file_keys.learn(path, stamp, key)
                     if entry is not None:
                         self.snapshot.adopt(path, entry)
                         self._from_workers.add(path)
@@ -869,15 +889,19 @@ _worker_job = None  # (readers, Markdown reader, (base path, content class) or N
 
 
 def _read_in_worker(path):
-    """In a forked worker: (html, raw metadata, warnings, key, snapshot entry) for one file,
-    ``key`` being the digest of the bytes parsed (None when the file could not be read); the
-    entry (the content object, see ``ObjectSnapshot``) replaces html and metadata when the
-    object could be made and kept here."""
+    """In a forked worker: (html, raw metadata, warnings, key, snapshot entry, stamp) for
+    one file, ``key`` being the digest of the bytes parsed (None when the file could not be
+    read) and ``stamp`` the file's signature before they were read; the entry (the content
+    object, see ``ObjectSnapshot``) replaces html and metadata when the object could be made
+    and kept here."""
     readers, reader, target = _worker_job
+    stamp = file_signature(path)  # before reading: see FileKeys.learn
     try:
         html, meta, warnings, key = reader.read_raw(path)
     except Exception:
-        return None, None, [], None, None
+        return None, None, [], None, None, None
+    if path not in readers.file_keys.current:  # a cold build's: the parent did not read it
+        readers.file_keys.learn(path, stamp, key)
     if target is not None and not warnings:
         base_path, content_class = target
         readers.content_cache.put(key, html, meta)  # this worker's copy
@@ -887,5 +911,5 @@ def _read_in_worker(path):
         except Exception:
             entry = None
         if entry is not None and entry[0] == key:
-            return None, None, warnings, key, entry
-    return html, meta, warnings, key, None
+            return None, None, warnings, key, entry, stamp
+    return html, meta, warnings, key, None, stamp
