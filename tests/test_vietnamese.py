@@ -1,8 +1,14 @@
 """vietnamese plugin: NFC everywhere, ASCII slugs, Vietnamese order, on small built sites."""
 
 import unicodedata
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from plugins.vietnamese.vietnamese import order_categories, vn_sorted
+import pytest
+from pelican.utils import SafeDatetime
+
+from plugins.vietnamese.vietnamese import JINJA_FILTERS, order_categories, vn_sorted
+from plugins.vn_text import format_datetime, iso_datetime
 from tests.conftest import build_site, make_content
 
 NFC_ARTICLE = """Title: Hội nghị giao ban Quý I/2024
@@ -94,3 +100,31 @@ def test_order_categories_preferred_then_alphabetical():
 def test_vn_sorted_pairs_and_attributes():
     pairs = [("đường", 1), ("dân", 2), ("ăn", 3)]
     assert [k for k, _ in vn_sorted(pairs)] == ["ăn", "dân", "đường"]
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2021, 11, 3, 8, 30),  # naive: taken as Vietnam time
+    datetime(2021, 11, 3, 8, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),
+    SafeDatetime(2021, 11, 3, 8, 30, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh")),  # Pelican's dates
+    datetime(2021, 11, 3, 1, 30, tzinfo=timezone.utc),  # the same instant in UTC
+    datetime(2021, 11, 2, 20, 30, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(2024, 12, 31, 23, 59, 59, tzinfo=timezone.utc),  # next day in Vietnam
+])  # fmt: skip
+def test_remembered_date_filters_answer_as_the_plain_functions(value):
+    """The date filters keep their results by argument: equal datetimes (one instant, or one
+    naive wall time) share one, and it is the plain function's answer for each of them."""
+    filters = {name: JINJA_FILTERS[name] for name in ("isodatetime", "vn_datetime")}
+    for name, plain in (("isodatetime", iso_datetime), ("vn_datetime", format_datetime)):
+        filters[name].cache_clear()
+        first = filters[name](value)
+        assert first == plain(value)
+        for other in (
+            datetime(2021, 11, 3, 8, 30),
+            datetime(2021, 11, 3, 1, 30, tzinfo=timezone.utc),
+            datetime(2021, 11, 3, 8, 30, tzinfo=timezone.utc),  # not the naive wall time
+        ):
+            assert filters[name](other) == plain(other)
+        assert filters[name](value) == first
+    iso = JINJA_FILTERS["isodatetime"]
+    assert iso(datetime(2021, 11, 3, 8, 30)) == "2021-11-03T08:30:00+07:00"
+    assert iso(datetime(2021, 11, 3, 8, 30, tzinfo=timezone.utc)) == "2021-11-03T15:30:00+07:00"
