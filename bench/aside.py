@@ -10,13 +10,22 @@ time 6–7 s instead of 2.1 s. A benchmark that removed the folders just before 
 build, and stock Pelican's minutes later, measured the file system rather than the builds.
 
 So the benchmarks rename old folders into a trash folder (``set_aside``, instant, nothing
-freed) and empty it when every figure is taken (``empty_trash``).
+freed) and empty it when every figure is taken (``empty_trash``, which notes when). A
+benchmark started right after another one emptied its trash waits first (``settle``): the
+removals written back to the disk (``os.sync``), ext4 then skips their inodes for a minute.
 """
 
 import itertools
 import os
 import shutil
+import time
 from pathlib import Path
+
+# Seconds after a removal before a measurement: ext4's RECENTCY_MIN (60 s) once the inode
+# table is written back, and a margin.
+SETTLE_SECONDS = 65
+# When a benchmark last removed its trash (seconds since the epoch).
+LAST_REMOVAL = Path(__file__).resolve().parent.parent / ".bench" / "last-removal"
 
 
 def set_aside(path, trash):
@@ -34,6 +43,26 @@ def set_aside(path, trash):
     return target
 
 
-def empty_trash(trash):
-    """Remove the folder ``trash`` and everything set aside in it."""
+def empty_trash(trash, stamp=LAST_REMOVAL):
+    """Remove the folder ``trash`` and everything set aside in it; if there was anything,
+    note the time in the file ``stamp`` for ``settle``."""
+    if not os.path.lexists(trash):
+        return
     shutil.rmtree(trash, ignore_errors=True)
+    Path(stamp).parent.mkdir(parents=True, exist_ok=True)
+    Path(stamp).write_text(f"{time.time()}\n")
+
+
+def settle(stamp=LAST_REMOVAL, sleep=time.sleep, now=time.time):
+    """Before measuring: if a benchmark removed its trash less than SETTLE_SECONDS ago, write
+    everything back (``os.sync``) and wait for the rest of that time. The seconds waited."""
+    try:
+        last = float(Path(stamp).read_text())
+    except (OSError, ValueError):
+        return 0.0
+    remaining = last + SETTLE_SECONDS - now()
+    if remaining <= 0:
+        return 0.0
+    os.sync()
+    sleep(remaining)
+    return remaining

@@ -34,7 +34,7 @@ from statistics import mean
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.aside import empty_trash, set_aside  # noqa: E402
+from bench.aside import empty_trash, set_aside, settle  # noqa: E402
 from bench.bench_build import OURS, add_article, edit_article, run  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
@@ -132,6 +132,7 @@ def main(argv=None):
     print(f"Machine: {machine()}")
     print(f"base {base_commit[:12]} against target {target_name}, {args.size} articles, "
           f"search {args.search}, {args.rounds} rounds")  # fmt: skip
+    settle()  # the last benchmark's removals (bench/aside.py)
     try:
         times, cpu, differ = compare(args.size, base, target, args.rounds, kinds,
                                      args.search == "on")  # fmt: skip

@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.aside import empty_trash, set_aside  # noqa: E402
+from bench.aside import empty_trash, set_aside, settle  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
@@ -247,6 +247,9 @@ def main(argv=None):
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     print(f"Machine: {machine()}")
+    waited = settle()
+    if waited:
+        print(f"(waited {waited:.0f} s: the last benchmark's removals, see bench/aside.py)")
     try:
         return report(args)
     finally:  # every figure taken: the folders set aside can go now

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.aside import empty_trash, set_aside  # noqa: E402
+from bench.aside import empty_trash, set_aside, settle  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
@@ -276,6 +276,7 @@ def search_downloads(output, queries):
 
 def measure():
     """``main``, then the folders it set aside removed."""
+    settle()  # the last benchmark's removals (bench/aside.py)
     try:
         main()
     finally:

@@ -1,8 +1,11 @@
 """bench/aside.py: old folders renamed out of a measurement's way, removed after it."""
 
 import os
+import time
 
-from bench.aside import empty_trash, set_aside
+import pytest
+
+from bench.aside import SETTLE_SECONDS, empty_trash, set_aside, settle
 
 
 def test_set_aside_moves_the_folder_whole_without_removing_anything(tmp_path):
@@ -43,10 +46,32 @@ def test_set_aside_takes_a_file_and_a_dangling_link(tmp_path):
     assert not os.path.lexists(tmp_path / "link")
 
 
-def test_empty_trash_removes_what_was_set_aside_and_tolerates_none(tmp_path):
+def test_empty_trash_removes_what_was_set_aside_and_notes_when(tmp_path):
     (tmp_path / "output" / "sub").mkdir(parents=True)
     (tmp_path / "output" / "sub" / "p.html").write_text("x", encoding="utf-8")
     set_aside(tmp_path / "output", tmp_path / "trash")
-    empty_trash(tmp_path / "trash")
+    stamp = tmp_path / "bench" / "last-removal"
+    before = time.time()
+    empty_trash(tmp_path / "trash", stamp)
     assert not (tmp_path / "trash").exists()
-    empty_trash(tmp_path / "trash")  # already gone: no error
+    assert before <= float(stamp.read_text()) <= time.time()
+    stamp.unlink()
+    empty_trash(tmp_path / "trash", stamp)  # nothing to remove: no error, no note
+    assert not stamp.exists()
+
+
+@pytest.mark.parametrize(("removed_ago", "waited"), [
+    (None, 0.0),  # no benchmark removed anything
+    (5.0, SETTLE_SECONDS - 5.0),
+    (SETTLE_SECONDS - 1.0, 1.0),
+    (SETTLE_SECONDS + 1.0, 0.0),
+    (3600.0, 0.0),
+])  # fmt: skip
+def test_settle_waits_out_the_last_removal(tmp_path, removed_ago, waited):
+    stamp = tmp_path / "last-removal"
+    now = 1_800_000_000.0
+    if removed_ago is not None:
+        stamp.write_text(f"{now - removed_ago}\n")
+    sleeps = []
+    assert settle(stamp, sleep=sleeps.append, now=lambda: now) == pytest.approx(waited)
+    assert sleeps == ([pytest.approx(waited)] if waited else [])
