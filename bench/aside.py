@@ -22,8 +22,9 @@ import time
 from pathlib import Path
 
 # Seconds after a removal before a measurement: ext4's RECENTCY_MIN (60 s) once the inode
-# table is written back, and a margin.
+# table is written back, and a margin; 300 s more while it is not (RECENTCY_DIRTY).
 SETTLE_SECONDS = 65
+DIRTY_SECONDS = 365
 # When a benchmark last removed its trash (seconds since the epoch).
 LAST_REMOVAL = Path(__file__).resolve().parent.parent / ".bench" / "last-removal"
 
@@ -53,16 +54,20 @@ def empty_trash(trash, stamp=LAST_REMOVAL):
     Path(stamp).write_text(f"{time.time()}\n")
 
 
-def settle(stamp=LAST_REMOVAL, sleep=time.sleep, now=time.time):
-    """Before measuring: if a benchmark removed its trash less than SETTLE_SECONDS ago, write
-    everything back (``os.sync``) and wait for the rest of that time. The seconds waited."""
+def settle(stamp=LAST_REMOVAL, sleep=time.sleep, now=time.time, sync=os.sync):
+    """Before measuring: if a benchmark removed its trash less than DIRTY_SECONDS ago, write
+    everything back (``sync``), then wait for the rest of SETTLE_SECONDS since the removal.
+    The seconds waited."""
     try:
         last = float(Path(stamp).read_text())
     except (OSError, ValueError):
         return 0.0
-    remaining = last + SETTLE_SECONDS - now()
+    elapsed = now() - last
+    if elapsed >= DIRTY_SECONDS:
+        return 0.0
+    sync()
+    remaining = SETTLE_SECONDS - elapsed
     if remaining <= 0:
         return 0.0
-    os.sync()
     sleep(remaining)
     return remaining

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from bench.aside import SETTLE_SECONDS, empty_trash, set_aside, settle
+from bench.aside import DIRTY_SECONDS, SETTLE_SECONDS, empty_trash, set_aside, settle
 
 
 def test_set_aside_moves_the_folder_whole_without_removing_anything(tmp_path):
@@ -60,18 +60,21 @@ def test_empty_trash_removes_what_was_set_aside_and_notes_when(tmp_path):
     assert not stamp.exists()
 
 
-@pytest.mark.parametrize(("removed_ago", "waited"), [
-    (None, 0.0),  # no benchmark removed anything
-    (5.0, SETTLE_SECONDS - 5.0),
-    (SETTLE_SECONDS - 1.0, 1.0),
-    (SETTLE_SECONDS + 1.0, 0.0),
-    (3600.0, 0.0),
+@pytest.mark.parametrize(("removed_ago", "waited", "synced"), [
+    (None, 0.0, False),  # no benchmark removed anything
+    (5.0, SETTLE_SECONDS - 5.0, True),
+    (SETTLE_SECONDS - 1.0, 1.0, True),
+    (SETTLE_SECONDS + 1.0, 0.0, True),  # written back, or ext4 would skip them for 5 min more
+    (DIRTY_SECONDS + 1.0, 0.0, False),
+    (3600.0, 0.0, False),
 ])  # fmt: skip
-def test_settle_waits_out_the_last_removal(tmp_path, removed_ago, waited):
+def test_settle_waits_out_the_last_removal(tmp_path, removed_ago, waited, synced):
     stamp = tmp_path / "last-removal"
     now = 1_800_000_000.0
     if removed_ago is not None:
         stamp.write_text(f"{now - removed_ago}\n")
-    sleeps = []
-    assert settle(stamp, sleep=sleeps.append, now=lambda: now) == pytest.approx(waited)
+    sleeps, syncs = [], []
+    assert settle(stamp, sleep=sleeps.append, now=lambda: now,
+                  sync=lambda: syncs.append(1)) == pytest.approx(waited)  # fmt: skip
     assert sleeps == ([pytest.approx(waited)] if waited else [])
+    assert bool(syncs) is synced
