@@ -24,11 +24,8 @@ No settings; the Markdown reader of ``content_check.py`` calls ``prefilter`` on 
 Markdown instance it keeps.
 """
 
-import logging
 import re
 from textwrap import dedent
-
-logger = logging.getLogger(__name__)
 
 # (expression source, flags) → pieces of text of which every match contains at least one, at
 # or after the position the search starts from. The sources are copied from Python-Markdown
