@@ -26,7 +26,6 @@ Markdown tables for docs/BENCHMARKS.md. The corpus and the build stay in .bench/
 """
 
 import argparse
-import json
 import resource
 import sys
 import time
@@ -70,10 +69,17 @@ def measured(function, *args, **kwargs):
     return wall, own_after - own, kids_after - kids, result
 
 
-def build_outputs_of(cache):
-    """The incremental manifest of the bench build: what ``build_outputs`` gives the plugin."""
-    (manifest,) = sorted((cache / "incremental").glob("manifest-*.json"))
-    return json.loads(manifest.read_text(encoding="utf-8"))["files"]
+def build_outputs_of(cache, output):
+    """The incremental manifest of the bench build of ``output``: what ``build_outputs``
+    gives the plugin (read as the build reads it: ``BuildState``)."""
+    from plugins.incremental.fingerprint import output_key
+    from plugins.incremental.state import BuildState
+
+    manifest = cache / "incremental" / f"manifest-{output_key(str(output))}.marshal"
+    files = BuildState(str(output), str(manifest)).previous
+    if not files:
+        raise SystemExit(f"no manifest of the build at {manifest}")
+    return files
 
 
 def main():
@@ -104,7 +110,7 @@ def main():
                               SITE_CATEGORIES=categories)  # fmt: skip
         stamp.write_text(f"{build_time:.1f}\n{content}\n")
     build_time = float(stamp.read_text().split("\n")[0])
-    outputs = build_outputs_of(cache)
+    outputs = build_outputs_of(cache, output)
 
     base = {"OUTPUT_PATH": str(output), "CACHE_PATH": str(cache)}
     if args.shard_pattern:
