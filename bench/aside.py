@@ -15,6 +15,7 @@ benchmark started right after another one emptied its trash waits first (``settl
 removals written back to the disk (``os.sync``), ext4 then skips their inodes for a minute.
 """
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -71,3 +72,14 @@ def settle(stamp=LAST_REMOVAL, sleep=time.sleep, now=time.time, sync=os.sync):
         return 0.0
     sleep(remaining)
     return remaining
+
+
+@contextlib.contextmanager
+def measuring(trash, stamp=LAST_REMOVAL):
+    """Around a benchmark's measurements: ``settle`` first (the seconds waited are yielded),
+    ``empty_trash(trash)`` once they are done or have failed."""
+    waited = settle(stamp)
+    try:
+        yield waited
+    finally:
+        empty_trash(trash, stamp)

@@ -34,7 +34,7 @@ from statistics import mean
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.aside import empty_trash, set_aside, settle  # noqa: E402
+from bench.aside import measuring, set_aside  # noqa: E402
 from bench.bench_build import OURS, add_article, edit_article, run  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
@@ -132,12 +132,9 @@ def main(argv=None):
     print(f"Machine: {machine()}")
     print(f"base {base_commit[:12]} against target {target_name}, {args.size} articles, "
           f"search {args.search}, {args.rounds} rounds")  # fmt: skip
-    settle()  # the last benchmark's removals (bench/aside.py)
-    try:
+    with measuring(AB / "trash"):  # the last benchmark's removals, then this one's (aside.py)
         times, cpu, differ = compare(args.size, base, target, args.rounds, kinds,
                                      args.search == "on")  # fmt: skip
-    finally:
-        empty_trash(AB / "trash")
     print(f"\n{'edit':8} {'base s':>30} {'target s':>30} {'target / base':>14}")
     for kind, pair in times.items():
         row = [", ".join(f"{t:.2f}" for t in pair[name]) for name in ("base", "target")]

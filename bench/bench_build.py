@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.aside import empty_trash, set_aside, settle  # noqa: E402
+from bench.aside import measuring, set_aside  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
@@ -247,13 +247,10 @@ def main(argv=None):
     parser.add_argument("--json")
     args = parser.parse_args(argv)
     print(f"Machine: {machine()}")
-    waited = settle()
-    if waited:
-        print(f"(waited {waited:.0f} s: the last benchmark's removals, see bench/aside.py)")
-    try:
+    with measuring(TRASH) as waited:  # the folders set aside go once every figure is taken
+        if waited:
+            print(f"(waited {waited:.0f} s: the last benchmark's removals, see bench/aside.py)")
         return report(args)
-    finally:  # every figure taken: the folders set aside can go now
-        empty_trash(TRASH)
 
 
 def report(args):

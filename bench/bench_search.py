@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.aside import empty_trash, set_aside, settle  # noqa: E402
+from bench.aside import measuring, set_aside  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
@@ -280,14 +280,6 @@ def search_downloads(output, queries):
     return found
 
 
-def measure():
-    """``main``, then the folders it set aside removed."""
-    settle()  # the last benchmark's removals (bench/aside.py)
-    try:
-        main()
-    finally:
-        empty_trash(TRASH)
-
-
 if __name__ == "__main__":
-    measure()
+    with measuring(TRASH):  # the last benchmark's removals, then this one's (bench/aside.py)
+        main()

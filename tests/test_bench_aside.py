@@ -5,7 +5,14 @@ import time
 
 import pytest
 
-from bench.aside import DIRTY_SECONDS, SETTLE_SECONDS, empty_trash, set_aside, settle
+from bench.aside import (
+    DIRTY_SECONDS,
+    SETTLE_SECONDS,
+    empty_trash,
+    measuring,
+    set_aside,
+    settle,
+)
 
 
 def test_set_aside_moves_the_folder_whole_without_removing_anything(tmp_path):
@@ -78,3 +85,19 @@ def test_settle_waits_out_the_last_removal(tmp_path, removed_ago, waited, synced
                   sync=lambda: syncs.append(1)) == pytest.approx(waited)  # fmt: skip
     assert sleeps == ([pytest.approx(waited)] if waited else [])
     assert bool(syncs) is synced
+
+
+def test_measuring_empties_the_trash_after_the_measurements_even_when_they_fail(tmp_path):
+    stamp, trash = tmp_path / "last-removal", tmp_path / "trash"
+    (tmp_path / "output").mkdir()
+    with measuring(trash, stamp) as waited:
+        assert waited == 0.0  # nothing removed before: no wait
+        set_aside(tmp_path / "output", trash)
+        assert trash.is_dir()  # kept while measuring
+    assert not trash.exists() and stamp.exists()
+    stamp.write_text("0\n")  # long ago: the next one does not wait
+    (tmp_path / "output").mkdir()
+    with pytest.raises(RuntimeError), measuring(trash, stamp):
+        set_aside(tmp_path / "output", trash)
+        raise RuntimeError("a build failed")
+    assert not trash.exists()
