@@ -72,11 +72,11 @@ def measured(function, *args, **kwargs):
 def build_outputs_of(cache, output):
     """The incremental manifest of the bench build of ``output``: what ``build_outputs``
     gives the plugin (read as the build reads it: ``BuildState``)."""
-    from plugins.incremental.fingerprint import output_key
+    from plugins.incremental.incremental import manifest_path
     from plugins.incremental.state import BuildState
 
-    manifest = cache / "incremental" / f"manifest-{output_key(str(output))}.marshal"
-    files = BuildState(str(output), str(manifest)).previous
+    manifest = manifest_path({"CACHE_PATH": str(cache)}, str(output))
+    files = BuildState(str(output), manifest).previous
     if not files:
         raise SystemExit(f"no manifest of the build at {manifest}")
     return files

@@ -206,6 +206,14 @@ def template_mentions(environment, name, word, references=parsed_references):
     return sources is None or any(word in source for _, source in sources)
 
 
+def manifest_path(settings, output_path):
+    """Where a build of ``output_path`` keeps its manifest (``BuildState``): the setting
+    INCREMENTAL_MANIFEST, else one file per output folder under CACHE_PATH."""
+    return settings.get("INCREMENTAL_MANIFEST") or os.path.join(
+        settings["CACHE_PATH"], "incremental", f"manifest-{output_key(output_path)}.marshal"
+    )
+
+
 class Build:
     """State of one incremental build: caches, manifest, and the digests of the site."""
 
@@ -229,10 +237,7 @@ class Build:
         self._fragment_keys = {}  # template name → (template key, shows related lists)
         self.file_keys = FileKeys(os.path.join(cache_root, "file-keys.marshal"))
         self.templates = TemplateCache(cache_root, self.settings_key)
-        manifest = settings.get("INCREMENTAL_MANIFEST") or os.path.join(
-            cache_root, f"manifest-{output_key(pelican.output_path)}.marshal"
-        )
-        self.state = BuildState(pelican.output_path, manifest)
+        self.state = BuildState(pelican.output_path, manifest_path(settings, pelican.output_path))
         # Every folder Pelican's Jinja loader finds templates in, and the theme's static
         # files (Pelican's own "simple" theme is in the code key, as an installed package).
         self.theme_key = tree_digest(*theme_roots(settings))
