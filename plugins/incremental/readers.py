@@ -891,16 +891,20 @@ _worker_job = None  # (readers, Markdown reader, (base path, content class) or N
 def _read_in_worker(path):
     """In a forked worker: (html, raw metadata, warnings, key, snapshot entry, stamp) for
     one file, ``key`` being the digest of the bytes parsed (None when the file could not be
-    read) and ``stamp`` the file's signature before they were read; the entry (the content
+    read) and ``stamp`` the file's signature before they were read (None when the parent
+    had the key already); the entry (the content
     object, see ``ObjectSnapshot``) replaces html and metadata when the object could be made
     and kept here."""
     readers, reader, target = _worker_job
-    stamp = file_signature(path)  # before reading: see FileKeys.learn
+    # A cold build's file, whose key the parent did not take: its stat before reading (see
+    # FileKeys.learn). None for the others: the parent knows their keys.
+    known = path in readers.file_keys.current
+    stamp = None if known else file_signature(path)
     try:
         html, meta, warnings, key = reader.read_raw(path)
     except Exception:
         return None, None, [], None, None, None
-    if path not in readers.file_keys.current:  # a cold build's: the parent did not read it
+    if not known:
         readers.file_keys.learn(path, stamp, key)
     if target is not None and not warnings:
         base_path, content_class = target
