@@ -19,7 +19,7 @@ import pytest
 
 from plugins.search import search
 from plugins.vn_text import D_STROKE_MARK, compose_d
-from tests.conftest import SEED_PATH, build_site, make_content
+from tests.conftest import ROOT, SEED_PATH, build_site, make_content
 
 SITEURL = "https://gialoc.dcs.vn"
 SIGNATURE = b"pagefind_dcd"
@@ -364,9 +364,8 @@ def test_finding_pagefind_does_not_import_asyncio():
     code = ("import sys; from plugins.search import search; search.pagefind_command(); "
             "print('asyncio' in sys.modules)")  # fmt: skip
     env = {k: v for k, v in os.environ.items() if k != "PAGEFIND_BINARY_PATH"}
-    root = Path(__file__).resolve().parents[1]
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=root, env=env, check=True)  # fmt: skip
+                            cwd=ROOT, env=env, check=True)  # fmt: skip
     assert result.stdout.strip() == "False"
 
 
