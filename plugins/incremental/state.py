@@ -64,20 +64,24 @@ def overwrite_if_changed(path, data):
 def _write_new(path, data):
     """Create ``path`` (and its folder) holding ``data``; False if a file, a link or
     anything else is there already."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
     try:
-        descriptor = os.open(path, flags, 0o666)
-    except FileNotFoundError:
+        descriptor = _create(path)
+    except FileNotFoundError:  # no folder yet
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        try:
-            descriptor = os.open(path, flags, 0o666)
-        except FileExistsError:
-            return False
-    except FileExistsError:
+        descriptor = _create(path)
+    if descriptor is None:
         return False
     with open(descriptor, "wb") as handle:
         handle.write(data)
     return True
+
+
+def _create(path):
+    """A descriptor of the new file ``path``, or None if something is there already."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    except FileExistsError:
+        return None
 
 
 def write_atomically(path, data):
