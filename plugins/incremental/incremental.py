@@ -652,10 +652,9 @@ class Build:
 
     def discard_output_snapshot(self):
         """End the snapshot of a build that stopped before ``remember``."""
-        taken, self.output_snapshot = self.output_snapshot, None
-        if taken is not None:
-            taken[0].kill()
-            read_snapshot(*taken)
+        if self.output_snapshot is not None:
+            self.output_snapshot[0].kill()
+            self.take_output_snapshot()  # waits for it and removes its file
 
     def save_reading_caches(self):
         """Save what reading made (the content cache, the object snapshot, the file keys):
