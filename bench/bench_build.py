@@ -20,7 +20,10 @@ build in a fresh process:
   no change, one edit.
 
 Printed: wall seconds, CPU seconds (the build process and its workers), peak resident
-memory (the build process; the largest worker), and ratios to stock Pelican in the same run.
+memory (the build process; the largest worker), the largest sums of memory over the build
+and every process it started at one moment (PSS, which counts a page shared by forked
+processes once, and RSS, which counts it in each; ``bench/memory.py``, sampled every
+0.1 s), and ratios to stock Pelican in the same run.
 ``--search off`` leaves Pagefind out (its own figures: ``make bench-search``).
 
 Our everyday builds (one edit of a recent or an old article, one new article) are measured
@@ -48,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 from bench.aside import measuring, set_aside  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
+from bench.memory import TreeMemory  # noqa: E402
 
 BENCH = ROOT / ".bench" / "build"
 TRASH = BENCH / "trash"  # the last run's folders, removed after the measurements (aside.py)
@@ -108,18 +112,25 @@ Pelican(settings).run()
 
 
 def run(script, override, root=ROOT):
-    """Run ``script`` in a fresh process with the code of the tree ``root``; its figures."""
-    result = subprocess.run(
+    """Run ``script`` in a fresh process with the code of the tree ``root``; its figures,
+    with the largest sums of memory over it and the processes it started (``TreeMemory``)."""
+    process = subprocess.Popen(
         [sys.executable, "-c",
          script.format(root=str(root), override=repr(override)) + REPORT],
-        capture_output=True, text=True, cwd=root,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
     )  # fmt: skip
-    line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT")), None)
-    if result.returncode != 0 or line is None:
-        raise SystemExit(f"build failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    tree = TreeMemory(process.pid)
+    try:
+        stdout, stderr = process.communicate()
+    finally:
+        tree.stop()
+    line = next((x for x in stdout.splitlines() if x.startswith("RESULT")), None)
+    if process.returncode != 0 or line is None:
+        raise SystemExit(f"build failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
     wall, cpu, rss, kids = line.split()[1:]
     return {"wall": float(wall), "cpu": float(cpu), "rss_mb": int(rss) / 1024,
-            "worker_rss_mb": int(kids) / 1024}  # fmt: skip
+            "worker_rss_mb": int(kids) / 1024, "tree_pss_mb": tree.pss_kb / 1024,
+            "tree_rss_mb": tree.rss_kb / 1024, "sampler_cpu": tree.cpu_s}  # fmt: skip
 
 
 def edit_article(folder, which, originals):
@@ -264,11 +275,14 @@ def report(args):
         print(f"\n{size} articles")
         ratio = "/ stock cold" if "stock cold" in figures else "/ ours cold"
         print(f"{'build':36} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'worker MB':>9} "
-              f"{ratio:>12}  runs (wall s)")  # fmt: skip
+              f"{'all PSS MB':>10} {'all RSS MB':>10} {ratio:>12}  runs (wall s)")  # fmt: skip
         for name, f in figures.items():
             runs = " ".join(f"{wall:.2f}" for wall in f.get("walls", ()))
             print(f"{name:36} {f['wall']:8.2f} {f['cpu']:8.2f} {f['rss_mb']:8.0f} "
-                  f"{f['worker_rss_mb']:9.0f} {f['wall'] / stock:12.3f}  {runs}")  # fmt: skip
+                  f"{f['worker_rss_mb']:9.0f} {f['tree_pss_mb']:10.0f} {f['tree_rss_mb']:10.0f} "
+                  f"{f['wall'] / stock:12.3f}  {runs}")  # fmt: skip
+        sampler = sum(f["sampler_cpu"] for f in figures.values())
+        print(f"(the memory sampler's own CPU time over these builds: {sampler:.2f} s)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine  # noqa: E402
+from bench.memory import descendants, status_kb  # noqa: E402
 
 BENCH = ROOT / ".bench" / "photos"
 SIZE = (6000, 4000)
@@ -130,36 +131,6 @@ def write_content(paths, with_photos):
 # --- measuring one build -----------------------------------------------------------------
 
 
-def _descendants(pid):
-    """PIDs of all processes below ``pid`` (from /proc)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as handle:
-                    fields = handle.read().rsplit(")", 1)[1].split()
-                children.setdefault(int(fields[1]), []).append(int(entry))
-            except OSError:
-                continue
-    found, stack = [], [pid]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            found.append(child)
-            stack.append(child)
-    return found
-
-
-def _status_kb(pid, key):
-    try:
-        with open(f"/proc/{pid}/status") as handle:
-            for line in handle:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def measure(content, output, cache):
     """Build in this process (called in a fresh child); print the figures as JSON."""
     import logging
@@ -195,10 +166,10 @@ def measure(content, output, cache):
     def sample():
         me = os.getpid()
         while not done.wait(0.1):
-            pids = _descendants(me)
-            workers = [_status_kb(pid, "VmHWM") for pid in pids]
+            pids = descendants(me)
+            workers = [status_kb(pid, "VmHWM") for pid in pids]
             peak["worker"] = max([peak["worker"], *workers])
-            total = _status_kb(me, "VmRSS") + sum(_status_kb(pid, "VmRSS") for pid in pids)
+            total = status_kb(me, "VmRSS") + sum(status_kb(pid, "VmRSS") for pid in pids)
             peak["total"] = max(peak["total"], total)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -214,7 +185,7 @@ def measure(content, output, cache):
             {
                 "seconds": round(seconds, 2),
                 "photos_seconds": round(in_photos[0], 3),
-                "build_mb": round(_status_kb(os.getpid(), "VmHWM") / 1024),
+                "build_mb": round(status_kb(os.getpid(), "VmHWM") / 1024),
                 "worker_mb": round(peak["worker"] / 1024),
                 "total_mb": round(peak["total"] / 1024),
             }
