@@ -85,6 +85,9 @@ def rollup_kb(pid, keys=("Rss", "Pss")):
     return found
 
 
+PSS_EVERY = 0.5  # seconds between two readings of the PSS sum, unless memory grows fast
+
+
 class TreeMemory:
     """Largest sums of RSS and PSS over process ``pid`` and its descendants, sampled in a
     thread until ``stop()``: ``rss_kb``, ``pss_kb``, ``samples``, ``cpu_s`` (the thread's)."""
@@ -93,6 +96,7 @@ class TreeMemory:
         self.pid, self.interval = pid, interval
         self.rss_kb = self.pss_kb = self.samples = 0
         self.cpu_s = 0.0
+        self._read_at, self._read_rss = float("-inf"), 0  # the last PSS reading
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -106,14 +110,18 @@ class TreeMemory:
         self.cpu_s = time.thread_time() - started
 
     def sample(self):
-        """One sample: add the tree's sums to the largest seen. The PSS sum, which costs
-        about 17 ms a GB of resident memory, is read only when the RSS sum (0.005 ms a
-        process) is above the largest PSS sum yet: below it, it cannot be larger."""
+        """One sample: add the tree's sums to the largest seen. The PSS sum costs about
+        17 ms a GB of resident memory, the RSS sum 0.005 ms a process: the PSS sum is read
+        only when the RSS sum is above the largest PSS sum yet (below it, it cannot be
+        larger), and then once every ``PSS_EVERY`` seconds, or sooner if the RSS sum grew
+        by a quarter since the last reading."""
         pids = [self.pid, *descendants(self.pid)]
         rss = sum(status_kb(pid, "VmRSS") for pid in pids)
         self.rss_kb = max(self.rss_kb, rss)
-        if rss > self.pss_kb:
+        now = time.monotonic()
+        if rss > self.pss_kb and (now - self._read_at >= PSS_EVERY or rss > 1.25 * self._read_rss):
             self.pss_kb = max(self.pss_kb, sum(rollup_kb(pid)["Pss"] for pid in pids))
+            self._read_at, self._read_rss = now, rss
         self.samples += 1
 
     def stop(self):
