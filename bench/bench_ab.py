@@ -100,7 +100,8 @@ def compare(size, base, target, rounds, kinds, search, work=AB):
                 times[kind][name].append(figures["wall"])
                 cpu[kind][name].append(figures["cpu"])
                 print(f"round {number + 1} {kind:6} {name:6} {figures['wall']:7.2f} s"
-                      f" ({figures['cpu']:.2f} s CPU)", flush=True)  # fmt: skip
+                      f" ({figures['cpu']:.2f} s CPU, all processes at most"
+                      f" {figures['tree_pss_mb']:.0f} MB PSS)", flush=True)  # fmt: skip
     base_files = file_digests(work / "base" / "output")
     target_files = file_digests(work / "target" / "output")
     differ = sorted(

@@ -40,3 +40,18 @@ def test_repeated_makes_the_change_before_each_build():
     row = bench_build.repeated(3, change, build)
     assert events == ["change", "build"] * 3
     assert row["walls"] == [2.0, 4.0, 6.0] and row["wall"] == 4.0
+
+
+def test_run_reports_the_memory_of_the_process_and_all_it_started():
+    # A script that starts a child holding 160 MB of its own: the script's own peak stays
+    # below that, the sum over both shows the child's 160 MB.
+    script = (
+        "import resource, subprocess, sys, time\n"
+        "started = time.perf_counter()\n"
+        "subprocess.run([sys.executable, '-c', "
+        "'import time; data = b\"x\" * (160 * 2**20); time.sleep(0.6)'])\n"
+    )
+    figures = bench_build.run(script, {})
+    assert figures["rss_mb"] < 160 <= figures["worker_rss_mb"]
+    assert figures["tree_pss_mb"] > 160 and figures["tree_rss_mb"] >= figures["tree_pss_mb"]
+    assert figures["wall"] > 0.5 and figures["sampler_cpu"] >= 0
