@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 
+from plugins.incremental import state as state_module
 from plugins.incremental.fingerprint import digest, stable_repr
 from plugins.incremental.readers import start_worker_pool, worker_pool
 from plugins.incremental.state import BuildState
@@ -2544,3 +2545,20 @@ def test_listings_are_rendered_at_the_end_when_no_process_can_be_forked_early(
     build(tmp_path, "incremental", content, theme, INCREMENTAL_WORKERS=2)
     assert refused == [2] and early_renders == []
     assert_same_as_cold(tmp_path, "no process", content, theme, INCREMENTAL_WORKERS=2)
+
+
+def test_write_atomically_takes_bytes_or_a_writer_and_leaves_nothing_when_that_fails(tmp_path):
+    path = tmp_path / "folder" / "file.bin"
+    state_module.write_atomically(str(path), b"first")  # the folder is made
+    assert path.read_bytes() == b"first"
+    state_module.write_atomically(str(path), lambda handle: handle.write(b"second"))
+    assert path.read_bytes() == b"second"
+
+    def failing(handle):
+        handle.write(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        state_module.write_atomically(str(path), failing)
+    assert path.read_bytes() == b"second"  # left as it was
+    assert sorted(p.name for p in path.parent.iterdir()) == ["file.bin"]  # no temporary

@@ -85,16 +85,25 @@ def _create(path):
 
 
 def write_atomically(path, data):
-    """Write ``data`` (bytes) to a temporary name next to ``path``, then rename it over
-    ``path`` (creating the folder if needed)."""
+    """Write ``data`` to a temporary name next to ``path``, then rename it over ``path``
+    (creating the folder if needed). ``data``: bytes, or a function that writes to the open
+    binary file it is given (a large file then needs no copy of itself in memory). If the
+    writing fails, the temporary file is removed and ``path`` left as it was."""
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
         handle = open(temporary, "wb")
     except FileNotFoundError:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         handle = open(temporary, "wb")
-    with handle:
-        handle.write(data)
+    try:
+        with handle:
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data)
+    except BaseException:
+        os.unlink(temporary)
+        raise
     os.replace(temporary, path)
 
 

@@ -14,7 +14,6 @@ Pure functions, no Pelican objects.
 
 import hashlib
 import html
-import io
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -373,23 +372,24 @@ class VectorCache:
         counts = np.concatenate([self.docs[key][1] for key in keys] or [empty])
         used = np.bincount(terms, minlength=self.n_terms) > 0
         in_order = self.term_ids[used[self.term_ids]]  # used ids, in code order
-        renumber = np.zeros(self.n_terms, dtype=np.int64)
+        renumber = np.zeros(self.n_terms, dtype=np.uint32)
         renumber[in_order] = np.arange(len(in_order))
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            version=np.array(self.version()),
-            syllables=np.frombuffer("\n".join(self.syllables).encode("utf-8"), np.uint8),
-            syllable_hash=self.syllable_hash,
-            term_codes=self.term_codes[used[self.term_ids]],
-            term_keys=self.term_keys[in_order],
+        arrays = {
+            "version": np.array(self.version()),
+            "syllables": np.frombuffer("\n".join(self.syllables).encode("utf-8"), np.uint8),
+            "syllable_hash": self.syllable_hash,
+            "term_codes": self.term_codes[used[self.term_ids]],
+            "term_keys": self.term_keys[in_order],
             # Raw bytes: a "S16" array would drop trailing NUL bytes of a digest.
-            doc_hashes=np.frombuffer(b"".join(keys), dtype=np.uint8),
-            doc_offsets=offsets,
-            doc_terms=renumber[terms].astype(np.uint32),
-            doc_counts=counts.astype(np.uint32, copy=False),
-        )
-        write_atomically(path, buffer.getvalue())
+            "doc_hashes": np.frombuffer(b"".join(keys), dtype=np.uint8),
+            "doc_offsets": offsets,
+            "doc_terms": renumber[terms],
+            "doc_counts": counts.astype(np.uint32, copy=False),
+        }
+        del terms, counts
+        # Straight to the file: made in memory first, the file (30 MB at 10,000 articles)
+        # was held twice more at the lists' process's peak.
+        write_atomically(path, lambda handle: np.savez(handle, **arrays))
         self.changed = False
         self.saved_keys = frozenset(keys)
 
