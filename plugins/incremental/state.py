@@ -8,6 +8,7 @@ correctness. Kept with marshal: at 10,000 articles the manifest is 1.6 MB, read 
 written twice a build (JSON took 0.02 s each way, marshal 0.001–0.008 s).
 """
 
+import contextlib
 import marshal
 import os
 from stat import S_ISREG
@@ -102,7 +103,8 @@ def write_atomically(path, data):
             else:
                 handle.write(data)
     except BaseException:
-        os.unlink(temporary)
+        with contextlib.suppress(OSError):  # the writing's error is the one to see
+            os.unlink(temporary)
         raise
     os.replace(temporary, path)
 
