@@ -12,15 +12,22 @@ each shared page divided among the processes that share it), from ``smaps_rollup
 sampling takes from the build it measures is known.
 """
 
+import functools
 import os
 import threading
 import time
 
 
+@functools.cache
+def _children_files():
+    """Whether the kernel has /proc/PID/task/TID/children (looked at once)."""
+    return os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children")
+
+
 def descendants(pid):
     """PIDs of all processes below ``pid``: from each thread's ``children`` file where the
     kernel has them (a few small reads), else from every process's ``stat``."""
-    if not os.path.exists(f"/proc/{os.getpid()}/task/{os.getpid()}/children"):
+    if not _children_files():
         return _descendants_by_stat(pid)
     found, stack = [], [pid]
     while stack:
