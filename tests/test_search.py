@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from plugins.search import search
+from plugins.search.pagefind_input import without_ignored
 from plugins.vn_text import D_STROKE_MARK, compose_d
 from tests.conftest import ROOT, SEED_PATH, build_site, make_content
 
@@ -123,9 +124,9 @@ BODY = "<main><div data-pagefind-body><p>Bài.</p></div>"
         ("<p>The attribute data-pagefind-ignore hides a part.</p>", False),  # words only
     ],
 )  # fmt: skip
-def test_indexed_part_leaves_out_ignored_elements_only_where_sure(ignored, cut):
+def test_without_ignored_leaves_out_ignored_elements_only_where_sure(ignored, cut):
     page = (BODY + ignored + "</main>").encode("utf-8")
-    assert search.indexed_part(page) == ((BODY + "</main>").encode("utf-8") if cut else page)
+    assert without_ignored(page) == ((BODY + "</main>").encode("utf-8") if cut else page)
 
 
 def test_indexed_part_cuts_every_ignored_element_or_none():

@@ -25,8 +25,9 @@ year's shard when the next month's first article comes). Each shard is a complet
 bundle of its own, ``<SEARCH_BUNDLE_DIR>/<shard>/``, and ``<SEARCH_BUNDLE_DIR>/shards.json``
 lists them, newest first: the search page loads the first and merges the others (Pagefind's
 ``mergeIndex``). A shard is indexed again only when what Pagefind reads of its pages changed
-(``indexed_part``: not the related lists, which one new article changes on pages of other
-years). One fingerprint per shard is kept in ``CACHE_PATH/search/<output>/``, checked against
+(``pagefind_input.indexed_part``: not the related lists, which one new article changes on
+pages of other years, nor the head, menus and footer, which a setting changes on every page);
+Pagefind reads only that part of each page too. One fingerprint per shard is kept in ``CACHE_PATH/search/<output>/``, checked against
 the bundle's ``pagefind-entry.json``; one such folder per output folder, so `make html` into
 output/ and `make publish` into its standby folder, sharing cache/, do not undo each other's
 work. The shards to index are indexed concurrently, ``SEARCH_WORKERS`` Pagefind processes at once.
@@ -38,7 +39,7 @@ Early. Under ``plugins.IncrementalPelican``, when a build read only a few articl
 context is complete (``all_generators_finalized``, ``start_early``), while the related lists
 are computed and the pages written, instead of after everything: an old article's year is
 650 pages, 0.8 s of Pagefind. The edited articles' pages are rendered for it, with a
-stand-in related list (Pagefind ignores the list: ``indexed_part``), and the shard's other
+stand-in related list (Pagefind ignores the list: ``pagefind_input``), and the shard's other
 pages are read from the output as the last build left them. At the end the shard's
 fingerprint (its pages' digests, as always) decides: the early bundle is used only when it
 was made from exactly what the build's pages give Pagefind; otherwise it is dropped and the
@@ -103,6 +104,8 @@ from plugins.incremental.fingerprint import digest, file_digest, module_digest, 
 from plugins.incremental.incremental import build_outputs, contents_read_now, current_build
 from plugins.incremental.state import write_if_changed
 from plugins.incremental.writer import IncrementalWriter
+from plugins.search import pagefind_input
+from plugins.search.pagefind_input import BODY_MARKER, indexed_part
 from plugins.vn_text import decompose_d, vn_text
 
 logger = logging.getLogger(__name__)
@@ -122,25 +125,6 @@ DEFAULTS = {
     "SEARCH_SAVE_AS": "tim-kiem.html",
 }
 
-# Pages Pagefind should index carry this attribute (and Pagefind skips pages without it).
-BODY_MARKER = b"data-pagefind-body"
-IGNORE_MARKER = b"data-pagefind-ignore"
-# The elements whose data-pagefind-ignore part a page's digest may leave out: their end tag
-# is never implied (unlike <p> or <li>), so counting tags finds where they end.
-CUTTABLE = frozenset(
-    b"section div aside nav header footer article main ul ol figure blockquote span".split()
-)
-# What an ignored element must not hold to be left out: Pagefind takes the page's first <h1>
-# and <img> as its default title and image even inside ignored elements (tried with 1.5.2),
-# and tags cannot be counted inside raw text, comments or foreign content; nor any
-# data-pagefind-* attribute but its own (Pagefind reads them all). Lower case: the check is
-# on the lower-cased element.
-UNCUTTABLE = (
-    b"<h1", b"<img", b"<script", b"<style", b"<!--", b"<![cdata",
-    b"<template", b"<textarea", b"<title", b"<noscript", b"<iframe", b"<xmp", b"<plaintext",
-    b"<svg", b"<math",
-)  # fmt: skip
-_TAG_NAME = re.compile(rb"<([A-Za-z][A-Za-z0-9]*)")
 # The format of the state files (the known pages, the stamps); the shards' fingerprints also
 # carry the digest of the code that prepares the pages (``fingerprint``).
 FORMAT_VERSION = "4"
@@ -222,55 +206,15 @@ def search_settings(settings):
 
 
 def prepare_page(data):
-    """The form of a page Pagefind reads: NFC, đ written as d + U+0335 (``decompose_d``)."""
-    return decompose_d(data.decode("utf-8")).encode("utf-8")  # decompose_d makes it NFC
+    """The form of a page Pagefind reads: what it uses of the page (``indexed_part``), NFC,
+    đ written as d + U+0335 (``decompose_d``)."""
+    return decompose_d(indexed_part(data).decode("utf-8")).encode("utf-8")  # NFC too
 
 
 def page_digest(data):
     """SHA-1 of the part of a page's bytes Pagefind's output depends on (``indexed_part``), or
     "" for a page without ``data-pagefind-body``."""
     return file_digest(indexed_part(data)) if BODY_MARKER in data else ""
-
-
-def indexed_part(data):
-    """A page's bytes without its ``data-pagefind-ignore`` elements (the related list "Các
-    bài viết khác"), where they cannot change Pagefind's output (``ignored_element``): then
-    an edit that only reshuffles other articles' related lists re-indexes no other shard.
-    The page unchanged if any such element cannot be cut out surely."""
-    parts, start = [], 0
-    position = data.find(IGNORE_MARKER)
-    while position != -1:
-        element = ignored_element(data, position)
-        if element is None:
-            return data
-        parts.append(data[start : element[0]])
-        start = element[1]
-        position = data.find(IGNORE_MARKER, start)
-    if not parts:
-        return data
-    parts.append(data[start:])
-    return b"".join(parts)
-
-
-def ignored_element(data, position):
-    """(start, end) of the element whose start tag holds the ``data-pagefind-ignore`` at
-    ``position``, or None unless it surely holds nothing Pagefind uses (``UNCUTTABLE``) and
-    its end is sure: a ``CUTTABLE`` element, its end found by counting its tags."""
-    start = data.rfind(b"<", 0, position)
-    name = _TAG_NAME.match(data, start) if start != -1 else None
-    if name is None or b">" in data[start:position] or name[1].lower() not in CUTTABLE:
-        return None  # not in a start tag (the words in a text), or an element not cut
-    tags = re.compile(rb"<(/?)" + re.escape(name[1]) + rb"[\s/>]", re.IGNORECASE)
-    depth = 0
-    for tag in tags.finditer(data, start):
-        depth += -1 if tag[1] else 1
-        if depth == 0:
-            end = data.find(b">", tag.end() - 1) + 1
-            element = data[start:end].lower()
-            if element.count(b"data-pagefind") != 1 or any(t in element for t in UNCUTTABLE):
-                return None
-            return start, end
-    return None
 
 
 def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
@@ -365,7 +309,7 @@ def fingerprint(pages, settings):
     its index: Pagefind's version, the language, and the code that prepares the pages (this
     module and ``vn_text``)."""
     lines = "".join(f"{relative}\0{page}\n" for relative, page in pages)
-    code = module_digest(sys.modules[__name__], vn_text)
+    code = module_digest(sys.modules[__name__], pagefind_input, vn_text)
     return digest(FORMAT_VERSION, pagefind_version(), settings["SEARCH_LANGUAGE"], code, lines)
 
 
