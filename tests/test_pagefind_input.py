@@ -94,6 +94,7 @@ def test_indexed_part_cuts_what_surely_cannot_change_the_index(inside, left):
         HEAD.replace("</head>", '<meta data-pagefind-meta="image[content]" content="/a"></head>'),
         HEAD.replace("</head>", "<script>if (a <!-- b) {}</script></head>"),  # end not sure
         HEAD.replace("</head>", "<template><p>x</p></template></head>"),
+        HEAD.replace("</head>", '<base href="/tin/"></head>'),
         HEAD.replace("</head>\n", ""),  # the head's end tag left out
         HEAD.replace("</head>", "Chữ</head>"),  # text: the head ends before it
         "<p>x</p>",  # no head
@@ -199,6 +200,12 @@ RULES = {
               f'<div data-pagefind-filter="author"><span>Văn phòng</span></div>'
               f'<div data-pagefind-sort="date[data-date]" data-date="2024"><span>x</span></div>'
               f'<div data-pagefind-meta="kind:tin"><span>y</span></div>{BODY}' + FOOTER,
+    # ignored elements inside the default title, a meta and a filter taken from text (Pagefind
+    # leaves their text out of what it takes)
+    "f.html": f'<h1>Tiêu đề <span data-pagefind-ignore>phụ</span></h1>'
+              f'<p data-pagefind-meta="summary">Tóm <span data-pagefind-ignore>tắt</span></p>'
+              f'<div data-pagefind-filter="author">Văn <b data-pagefind-ignore>phòng</b></div>'
+              f"{BODY}",
     # an anchor in the body, sub-results
     "e.html": CHROME + '<main><div data-pagefind-body><h2 id="mot">Một</h2><p>Phần một.</p>'
               '<h2 id="hai">Hai</h2><p>Phần hai.</p></div></main>' + FOOTER,

@@ -1,36 +1,40 @@
 """pagefind_input: what Pagefind reads of a page, as bytes (pure functions, no Pelican).
 
 Pagefind indexes only the elements marked ``data-pagefind-body``. What else of a page it
-reads is little: any ``data-pagefind-*`` attribute, wherever it is; the first ``<h1>`` (the
-default title; ``<title>`` when there is none) and the first ``<img>`` after it (the default
-image), even inside elements it ignores. The rest of a page (the head's scripts, styles and
-links, the site's header, menus and footer, the related list "Các bài viết khác") cannot
-change the index. ``indexed_part`` cuts that rest out where it can be sure, which serves
-twice:
+reads is little: any ``data-pagefind-*`` attribute, wherever it is, and the text of an
+element whose meta, filter or sort it is; the first ``<h1>`` (the default title; the
+``<title>`` when there is none) and the first ``<img>`` after it (the default image), even
+inside elements it ignores. The rest of a page (the head's scripts, styles and links, the
+site's header, menus and footer, the related list "Các bài viết khác") cannot change the
+index. ``indexed_part`` cuts that rest out where it can be sure, which serves twice:
 
 * a page's digest, which decides whether its shard is indexed again, is the digest of
   ``indexed_part``: a change to the footer, the menu, a stylesheet's version or an article's
   related list re-indexes nothing (a new article changes the related lists of articles of
-  other years; a phone number in the footer changes all 10,000 pages);
-* Pagefind reads the cut page: about half the bytes of an article page, and about 10 % less
-  of its CPU (docs/BENCHMARKS.md).
+  other years; the office's phone number in the footer changes all 10,000 pages);
+* Pagefind reads the cut page: about a third of the bytes of an article page, and about
+  12 % less of its CPU (docs/BENCHMARKS.md).
 
-"Sure" means the cut cannot change Pagefind's output for any page, not just this theme's:
+"Sure" means that the cut cannot change Pagefind's output for any page, not only for this
+theme's:
 
-* an element outside the ``data-pagefind-body`` elements is cut only if its end is found by
-  counting its tags (``CUTTABLE``: elements whose end tag is never implied) and it holds
-  none of ``UNCUTTABLE`` (the ``<h1>`` and ``<img>`` Pagefind takes, and whatever inside
-  which tags cannot be counted: raw text, comments, foreign content) nor any
-  ``data-pagefind`` attribute;
+* an element is cut only if its end is found by counting its tags (``CUTTABLE``: elements
+  whose end tag is never implied) and it holds none of ``UNCUTTABLE`` (the ``<h1>`` and
+  ``<img>`` Pagefind takes, and whatever inside which tags cannot be counted: raw text,
+  comments, foreign content), no table (``SCOPED``) and no ``data-pagefind`` attribute
+  (``outside_cuts``);
 * an element marked ``data-pagefind-ignore`` is cut on the same conditions, all of them or
-  none (``without_ignored``);
+  none (``ignored_spans``);
+* nothing is cut inside a ``data-pagefind-body`` element, the ``<h1>``, or an element whose
+  text Pagefind may take (``reads_text``), and nothing after a place whose tags cannot be
+  counted for sure (an ``<svg>``, a ``<template>``, a script holding ``<!--``);
 * the head's content is cut but its ``<title>``, if the head is where a head is expected,
-  holds no ``data-pagefind`` attribute, and its end is found surely (``head_cuts``);
-* nothing is cut inside a ``data-pagefind-body`` element, and nothing after a place whose
-  tags cannot be counted for sure (an ``<svg>``, a ``<template>``, a script with ``<!--``).
+  holds only ``<meta>``, ``<link>``, raw text elements and comments, no ``data-pagefind``
+  attribute, and ends with its end tag (``head_cuts``).
 
-tests/test_pagefind_input.py builds Pagefind bundles from whole pages and from their
-``indexed_part`` and checks that they are the same, file for file.
+tests/test_pagefind_input.py builds Pagefind bundles of whole pages and of their
+``indexed_part`` (the sample site's, and pages made to hit every rule) and checks that they
+are the same, file for file.
 """
 
 import re
@@ -99,8 +103,9 @@ _TAG_NAME = re.compile(rb"<([A-Za-z][A-Za-z0-9]*)")
 _HEAD_START = re.compile(
     rb"\s*(?:<!doctype[^<>]*>\s*)?(?:<html(?:\s[^<>]*)?>\s*)?<head(?:\s[^<>]*)?>"
 )
-# In a head: white space and void elements (skipped), then a raw text element or a comment.
-_HEAD_VOID = re.compile(rb"(?:\s+|<(?:meta|link|base)(?:\s[^<>]*)?>)*")
+# In a head: white space, <meta> and <link> (skipped), then a raw text element or a comment.
+# Not <base>, which could change how the address of a page's image is read.
+_HEAD_VOID = re.compile(rb"(?:\s+|<(?:meta|link)(?:\s[^<>]*)?>)*")
 _HEAD_RAW = re.compile(rb"<(?:(" + b"|".join(RAW_TEXT) + rb")(?=[\s/>])|!--)")
 _patterns = {}
 
@@ -217,9 +222,9 @@ def raw_text_end(low, position, name):
 def head_cuts(low):
     """The spans of the head's content but its ``<title>`` elements, and where the rest of
     the page starts (after ``</head>``); ([], 0) unless the page starts with a head (after a
-    doctype and an ``<html>`` start tag) that holds only ``<meta>``, ``<link>``, ``<base>``,
-    raw text elements (``<script>``, ``<style>``, ``<title>``…) and comments, no
-    ``data-pagefind`` attribute, and ends with its end tag."""
+    doctype and an ``<html>`` start tag) that holds only ``<meta>``, ``<link>``, raw text
+    elements (``<script>``, ``<style>``, ``<title>``…) and comments, no ``data-pagefind``
+    attribute, and ends with its end tag."""
     head = _HEAD_START.match(low)
     if head is None:
         return [], 0

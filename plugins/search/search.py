@@ -27,10 +27,11 @@ lists them, newest first: the search page loads the first and merges the others 
 ``mergeIndex``). A shard is indexed again only when what Pagefind reads of its pages changed
 (``pagefind_input.indexed_part``: not the related lists, which one new article changes on
 pages of other years, nor the head, menus and footer, which a setting changes on every page);
-Pagefind reads only that part of each page too. One fingerprint per shard is kept in ``CACHE_PATH/search/<output>/``, checked against
-the bundle's ``pagefind-entry.json``; one such folder per output folder, so `make html` into
-output/ and `make publish` into its standby folder, sharing cache/, do not undo each other's
-work. The shards to index are indexed concurrently, ``SEARCH_WORKERS`` Pagefind processes at once.
+Pagefind reads only that part of each page too. One fingerprint per shard is kept in
+``CACHE_PATH/search/<output>/``, checked against the bundle's ``pagefind-entry.json``; one
+such folder per output folder, so `make html` into output/ and `make publish` into its
+standby folder, sharing cache/, do not undo each other's work. The shards to index are
+indexed concurrently, ``SEARCH_WORKERS`` Pagefind processes at once.
 Files are written only when their bytes change; shards and files that are no longer
 produced are removed.
 
