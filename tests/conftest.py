@@ -164,6 +164,23 @@ def make_content(tmp_path, articles, pages=None, images=None):
     return content
 
 
+@pytest.fixture
+def runs(monkeypatch):
+    """The search plugin's IndexResult of every indexing in the builds of a test (which
+    shards were indexed, how many pages read)."""
+    from plugins.search import search
+
+    results = []
+    update_index = search.update_index
+
+    def spy(*args, **kwargs):
+        results.append(update_index(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(search, "update_index", spy)
+    return results
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """The sample site, built once per session with the production settings."""

@@ -532,20 +532,6 @@ def edit_article(content, body):
     source.write_text(text, encoding="utf-8")
 
 
-@pytest.fixture
-def runs(monkeypatch):
-    """The IndexResult of every indexing in the builds of a test, and the shards indexed."""
-    results = []
-    update_index = search.update_index
-
-    def spy(*args, **kwargs):
-        results.append(update_index(*args, **kwargs))
-        return results[-1]
-
-    monkeypatch.setattr(search, "update_index", spy)
-    return results
-
-
 def test_a_failing_shard_stops_the_shards_not_started(tmp_path, monkeypatch):
     """One Pagefind process at a time, three shards: the first fails, the second is already
     running (it takes 2 s, a wide margin on a loaded machine), the third is never started;

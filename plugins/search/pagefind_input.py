@@ -223,8 +223,8 @@ def head_cuts(low):
     """The spans of the head's content but its ``<title>`` elements, and where the rest of
     the page starts (after ``</head>``); ([], 0) unless the page starts with a head (after a
     doctype and an ``<html>`` start tag) that holds only ``<meta>``, ``<link>``, raw text
-    elements (``<script>``, ``<style>``, ``<title>``…) and comments, no ``data-pagefind``
-    attribute, and ends with its end tag."""
+    elements (``<script>``, ``<style>``, ``<title>``…) and comments, and ends with its end
+    tag; with no ``data-pagefind`` attribute before that end (on ``<html>``, for one)."""
     head = _HEAD_START.match(low)
     if head is None:
         return [], 0
@@ -246,7 +246,7 @@ def head_cuts(low):
             cuts.append((start, position))
             start = end
         position = end
-    if not low.startswith(b"</head", position) or low.find(ANY_MARKER, head.end(), position) != -1:
+    if not low.startswith(b"</head", position) or low.find(ANY_MARKER, 0, position) != -1:
         return [], 0
     end = low.find(b">", position)
     if end == -1:
