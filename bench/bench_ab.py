@@ -8,14 +8,16 @@ order (base first in even rounds, target first in odd ones). At the end the two 
 be identical file by file: a faster build that makes another site is not faster.
 
     python -m bench.bench_ab BASE [--target REV] [--size 10000] [--rounds 3]
-                             [--kinds recent,old,new,cold] [--search on|off]
+                             [--kinds recent,old,new,setting,cold] [--search on|off]
 
 BASE and ``--target`` are git revisions (``git archive`` copies them under ``.bench/ab/``);
 without ``--target`` the target is the working tree. Both run with this checkout's virtualenv,
 so compare revisions with the same requirements.txt. Kinds: ``recent`` (a sentence appended
 to the newest article), ``old`` (to an old one), ``new`` (an article added after all others):
-``bench_build``'s edits; and ``cold`` (not by default: the output and cache set aside, the
-same corpus built from nothing; what is set aside is removed at the end, ``aside.py``).
+``bench_build``'s edits; ``setting`` (the office's phone number, ``OFFICE_PHONE``, given a new
+value: a setting shown in every page's footer, every page written again); and ``cold`` (not
+by default: the output and cache set aside, the same corpus built from nothing; what is set
+aside is removed at the end, ``aside.py``).
 Printed: each build's wall seconds (inside the process, from the settings read to the end
 of the build, as ``bench_build``) and CPU seconds (the build's and its workers'), per kind
 the two means and their ratios. On a busy machine the CPU seconds
@@ -41,7 +43,9 @@ from bench.machine import machine  # noqa: E402
 from tests.conftest import file_digests  # noqa: E402
 
 AB = ROOT / ".bench" / "ab"
-KINDS = ("recent", "old", "new", "cold")
+KINDS = ("recent", "old", "new", "setting", "cold")
+# ``setting``: the phone number of round N (a new one each round, as when the office's changes).
+PHONE = "0220 3716 {:03d}"
 
 
 def export(revision, folder):
@@ -61,9 +65,14 @@ def export(revision, folder):
     return commit
 
 
-def change(corpus, kind, originals):
+def change(corpus, kind, originals, settings, number):
+    """Make the change of ``kind`` in round ``number``: to the corpus, or to the
+    ``settings`` of both builds."""
     if kind == "new":
         add_article(corpus, originals)
+    elif kind == "setting":
+        for override in settings.values():
+            override["OFFICE_PHONE"] = PHONE.format(number)
     elif kind != "cold":
         edit_article(corpus, kind, originals)
 
@@ -90,7 +99,7 @@ def compare(size, base, target, rounds, kinds, search, work=AB):
     originals = {}  # what edit_article and add_article record; the copy is thrown away
     for number in range(rounds):
         for kind in kinds:
-            change(corpus, kind, originals)
+            change(corpus, kind, originals, settings, number)
             order = ("base", "target") if number % 2 == 0 else ("target", "base")
             for name in order:
                 if kind == "cold":  # the same corpus built again from nothing

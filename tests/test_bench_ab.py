@@ -25,3 +25,14 @@ def test_a_target_that_makes_another_site_is_reported(tmp_path):
     _, _, differ = bench_ab.compare(40, base, target, rounds=1, kinds=["new"], search=False,
                                     work=tmp_path / "ab")  # fmt: skip
     assert "index.html" in differ and "sitemap.xml" not in differ
+
+
+def test_a_setting_change_reaches_both_builds_each_round(tmp_path):
+    base = tmp_path / "base"
+    bench_ab.export("HEAD", base)
+    times, _, differ = bench_ab.compare(40, base, ROOT, rounds=2, kinds=["setting"],
+                                        search=False, work=tmp_path / "ab")  # fmt: skip
+    assert differ == [] and len(times["setting"]["target"]) == 2
+    for name in ("base", "target"):
+        footer = (tmp_path / "ab" / name / "output" / "index.html").read_text(encoding="utf-8")
+        assert bench_ab.PHONE.format(1) in footer and bench_ab.PHONE.format(0) not in footer
