@@ -308,7 +308,7 @@ def group_shards(pages, settings):
 def fingerprint(pages, settings):
     """Digest of a shard's pages (paths and digests of their bytes) and of what else shapes
     its index: Pagefind's version, the language, and the code that prepares the pages (this
-    module and ``vn_text``)."""
+    module, ``pagefind_input`` and ``vn_text``)."""
     lines = "".join(f"{relative}\0{page}\n" for relative, page in pages)
     code = module_digest(sys.modules[__name__], pagefind_input, vn_text)
     return digest(FORMAT_VERSION, pagefind_version(), settings["SEARCH_LANGUAGE"], code, lines)
