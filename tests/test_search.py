@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from plugins.search import search
-from plugins.search.pagefind_input import without_ignored
+from plugins.search.pagefind_input import cut, ignored_spans
 from plugins.vn_text import D_STROKE_MARK, compose_d
 from tests.conftest import ROOT, SEED_PATH, build_site, make_content
 
@@ -105,7 +105,7 @@ BODY = "<main><div data-pagefind-body><p>Bài.</p></div>"
 
 
 @pytest.mark.parametrize(
-    "ignored, cut",
+    "ignored, left_out",
     [
         ('<section class="related" data-pagefind-ignore><h2 id="r">Khác</h2>'
          '<ul><li><a href="/b.html">B</a></li></ul></section>', True),
@@ -124,9 +124,10 @@ BODY = "<main><div data-pagefind-body><p>Bài.</p></div>"
         ("<p>The attribute data-pagefind-ignore hides a part.</p>", False),  # words only
     ],
 )  # fmt: skip
-def test_without_ignored_leaves_out_ignored_elements_only_where_sure(ignored, cut):
+def test_ignored_spans_leave_out_ignored_elements_only_where_sure(ignored, left_out):
     page = (BODY + ignored + "</main>").encode("utf-8")
-    assert without_ignored(page) == ((BODY + "</main>").encode("utf-8") if cut else page)
+    kept = cut(page, ignored_spans(page.lower()))
+    assert kept == ((BODY + "</main>").encode("utf-8") if left_out else page)
 
 
 def test_indexed_part_cuts_every_ignored_element_or_none():

@@ -133,12 +133,6 @@ def cut(data, spans):
     return b"".join(parts)
 
 
-def without_ignored(data):
-    """``data`` without its ``data-pagefind-ignore`` elements (``ignored_spans``)."""
-    spans = ignored_spans(data.lower())
-    return cut(data, spans) if spans else data
-
-
 def ignored_spans(low):
     """The spans of the ``data-pagefind-ignore`` elements of ``low`` (a lower-cased page:
     the related list "Các bài viết khác"), where they surely hold nothing Pagefind uses
@@ -277,8 +271,8 @@ def outside_cuts(low, position, ignored=None):
             if reads_text(kind, value):
                 start, name = start_tag_at(low, marker, any_name=True)
                 gap = None if start is None else protected_end(low, start, name)
-            elif ignored and kind == b"ignore" and low.rfind(b"<", 0, marker) in ignored:
-                gap = ignored[low.rfind(b"<", 0, marker)]
+            elif ignored and kind == b"ignore" and (tag := low.rfind(b"<", 0, marker)) in ignored:
+                gap = ignored[tag]  # cut anyway, with all it holds
             else:
                 gap = attribute.end()  # an ignored element kept, or a meta from attributes
         elif barrier is None:
