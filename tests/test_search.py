@@ -8,6 +8,7 @@ index files themselves are read: Pagefind's fragments are gzip'd JSON after a si
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,8 +91,8 @@ def test_find_pages_keeps_marked_pages_only_and_skips_the_bundle(tmp_path):
     (tmp_path / "pagefind").mkdir()
     (tmp_path / "pagefind" / "x.html").write_bytes(marked)
     pages, read = search.find_pages(tmp_path, "pagefind")
-    digest = search.page_digest(marked)
-    assert pages == [("a.html", digest), ("b/z.html", digest)] and read == 3
+    # Not digested yet: refresh_shard cuts each page once, for its digest and for Pagefind.
+    assert pages == [("a.html", None), ("b/z.html", None)] and read == 3
 
 
 def test_page_digest_is_empty_for_unmarked_pages():
@@ -274,10 +275,15 @@ def test_pages_from_outputs_reads_only_pages_whose_entry_changed(tmp_path):
         "pagefind/2024/pagefind.js": ["f5", 1, 100],
     }
     pages, known, read = search.pages_from_outputs(tmp_path, outputs, "pagefind", {})
-    digest = search.page_digest(marked)
-    assert pages == [("2024/a.html", digest), ("2024/b.html", digest), ("trang.html", digest)]
+    # The pages read are not digested yet (None): refresh_shard does it, then known_digests.
+    assert pages == [("2024/a.html", None), ("2024/b.html", None), ("trang.html", None)]
     assert read == 4 and set(known) == {"2024/a.html", "2024/b.html", "index.html"}
-    assert known["index.html"] == ["f3", 11, 100, ""]
+    assert known["index.html"] == ["f3", 11, 100, ""] and known["2024/a.html"][3] is None
+    digest = search.page_digest(marked)
+    shard = [("2024/a.html", digest), ("2024/b.html", digest)]
+    known = search.known_digests(known, {"2024": shard})
+    assert known["2024/a.html"] == ["f1", 31, 100, digest]
+    assert known["2024/b.html"] == ["f2", 31, 100, digest]
 
     # Same entries: the files are not read again (even gone, they are not looked at);
     # nor is a page rendered again to the same bytes (same size and mtime, new fingerprint).
@@ -288,8 +294,7 @@ def test_pages_from_outputs_reads_only_pages_whose_entry_changed(tmp_path):
     (tmp_path / "2024" / "b.html").write_bytes(marked.replace(b"x", b"y"))
     again, known_again, read = search.pages_from_outputs(tmp_path, outputs, "pagefind", known)
     assert read == 2  # b.html and the page without a fingerprint
-    assert again[0] == pages[0] and again[1] == ("2024/b.html", search.page_digest(
-        marked.replace(b"x", b"y")))  # fmt: skip
+    assert again == [("2024/a.html", digest), ("2024/b.html", None), ("trang.html", None)]
     assert known_again["index.html"] == known["index.html"]
     assert known_again["2024/a.html"] == ["f1b", 31, 100, digest]
 
@@ -539,7 +544,7 @@ def test_a_failing_shard_stops_the_shards_not_started(tmp_path, monkeypatch):
     the build fails with the error."""
     started = []
 
-    def index_shard(output, pages, bundle, settings, work_root):
+    def index_shard(output, pages, bundle, settings, work_root, parts=None):
         started.append(bundle.name)
         if len(started) == 1:
             raise search.SearchError("search: Pagefind failed on purpose")
@@ -657,6 +662,34 @@ def test_unchanged_shards_are_not_reindexed_and_edits_are(tmp_path, runs):
     same = [old["hash"] == new["hash"] for old, new in zip(manifest, changed, strict=True)]
     assert same == [False, True, True, True]  # 2024-03, 2024, 2023, trang
     assert search.update_index(built.output, settings).skipped
+
+
+def test_each_page_is_cut_once_for_its_digest_and_pagefind(tmp_path, monkeypatch, runs):
+    """A cold build cuts each indexed page once (``indexed_part``): the part digested is the
+    part Pagefind is given. Pages written again are cut once, for their digests, which are
+    remembered: after a setting shown on every page changed, an edit cuts only the edited
+    page (its shard, the newest month, has no other page). No early indexing here (it cuts
+    the pages it renders: a setting change reads the three articles anew)."""
+    cut_pages = []
+    indexed_part = search.indexed_part
+
+    def counting(data):
+        (title,) = re.findall(rb"<title>([^<]*)</title>", data)
+        cut_pages.append(title.decode())
+        return indexed_part(data)
+
+    monkeypatch.setattr(search, "indexed_part", counting)
+    content = small_site(tmp_path)
+    build_site(tmp_path / "out", content=content, SEARCH_EARLY=0)
+    assert len(runs[-1].pages) == 4 and len(cut_pages) == 4 == len(set(cut_pages))
+    cut_pages.clear()
+    build_site(tmp_path / "out", content=content, SEARCH_EARLY=0, OFFICE_PHONE="0220 999 999")
+    assert runs[-1].skipped and runs[-1].read > 4
+    assert len(cut_pages) == 4 == len(set(cut_pages))
+    cut_pages.clear()
+    edit_article(content, "Nội dung đã sửa.")
+    build_site(tmp_path / "out", content=content, SEARCH_EARLY=0, OFFICE_PHONE="0220 999 999")
+    assert runs[-1].indexed == ["2024-03"] and cut_pages == ["Hội nghị Đảng bộ – Huyện ủy Gia Lộc"]
 
 
 def test_an_edit_anywhere_in_the_body_reaches_the_index(tmp_path, runs):

@@ -50,7 +50,10 @@ Change detection. Under ``plugins.IncrementalPelican`` the plugin neither walks 
 the output: the build lists its output files with their fingerprints
 (``incremental.build_outputs``), and only the pages whose entry differs from the one seen at
 the last indexing (``CACHE_PATH/search/<output>/pages.marshal``) are read. Under plain
-``pelican.Pelican`` every HTML file of the output is read.
+``pelican.Pelican`` every HTML file of the output is read. A page read is only looked at for
+``data-pagefind-body`` at first; it is cut (``indexed_part``) and digested by its shard's
+task (``refresh_shard``), once: the part digested is the part given to Pagefind, and one
+shard's pages are cut while another shard's Pagefind runs (in a cold build, every page).
 
 The search page itself is Pelican's direct template "search" (theme/templates/search.html),
 written to ``SEARCH_SAVE_AS``; the header form on every page submits to ``SEARCH_URL``.
@@ -208,8 +211,14 @@ def search_settings(settings):
 
 def prepare_page(data):
     """The form of a page Pagefind reads: what it uses of the page (``indexed_part``), NFC,
-    đ written as d + U+0335 (``decompose_d``)."""
-    return decompose_d(indexed_part(data).decode("utf-8")).encode("utf-8")  # NFC too
+    đ written as d + U+0335 (``prepared_form``)."""
+    return prepared_form(indexed_part(data))
+
+
+def prepared_form(part):
+    """``prepare_page`` of a page whose ``indexed_part`` is ``part``: NFC, đ written as
+    d + U+0335 (``decompose_d``)."""
+    return decompose_d(part.decode("utf-8")).encode("utf-8")  # NFC too
 
 
 def page_digest(data):
@@ -338,8 +347,9 @@ def pagefind_version():
 
 
 def find_pages(output, bundle_dir):
-    """(relative path, digest) of every HTML page of ``output`` marked for indexing, sorted
-    by path, and the number of HTML files read: all of them (plain ``pelican.Pelican``)."""
+    """(relative path, None) of every HTML page of ``output`` marked for indexing, sorted by
+    path, and the number of HTML files read: all of them (plain ``pelican.Pelican``). None:
+    the page's digest is not known yet (``refresh_shard`` makes it)."""
     output = Path(output)
     pages, read = [], 0
     for directory, subdirs, files in os.walk(output):
@@ -350,17 +360,19 @@ def find_pages(output, bundle_dir):
             if not name.endswith(".html"):
                 continue
             path = Path(directory) / name
-            digest = page_digest(path.read_bytes())
+            marked = BODY_MARKER in path.read_bytes()
             read += 1
-            if digest:
-                pages.append((path.relative_to(output).as_posix(), digest))
+            if marked:
+                pages.append((path.relative_to(output).as_posix(), None))
     pages.sort()
     return pages, read
 
 
 def pages_from_outputs(output, outputs, bundle_dir, known):
     """The marked pages among the build's ``outputs`` (``incremental.build_outputs``), as
-    (relative path, digest) sorted by path, and the new ``known`` map.
+    (relative path, digest) sorted by path, the new ``known`` map and the number of pages
+    read. The digest is None for each page read: it is made by the shard's ``refresh_shard``,
+    which cuts the page for Pagefind, and put in ``known`` then (``known_digests``).
 
     ``known`` maps each page to its build entry ([fingerprint, size, mtime_ns]) as last
     seen, plus its digest: a page with the same size and mtime now is the same file, so it
@@ -379,11 +391,11 @@ def pages_from_outputs(output, outputs, bundle_dir, known):
         if entry[0] is not None and cached is not None and cached[1:3] == entry[1:]:
             digest = cached[3]
         else:
-            digest = page_digest((Path(output) / name).read_bytes())
+            digest = None if BODY_MARKER in (Path(output) / name).read_bytes() else ""
             read += 1
         if entry[0] is not None:
             seen[name] = [*entry, digest]
-        if digest:
+        if digest != "":
             pages.append((name, digest))
     pages.sort()
     return pages, seen, read
@@ -392,12 +404,18 @@ def pages_from_outputs(output, outputs, bundle_dir, known):
 # --- writing the bundles ----------------------------------------------------------------------
 
 
-def page_bytes(output, pages, rendered=None):
-    """(relative path, bytes) of each of ``pages``: from ``rendered`` ({path: bytes}) if
-    there, else from the file in ``output``; one at a time."""
+def page_parts(output, pages, rendered=None, parts=None):
+    """(relative path, ``indexed_part``) of each of ``pages``, one at a time: from ``parts``
+    ({path: part}, already cut) if there, else cut from the page's bytes, from ``rendered``
+    ({path: bytes}) if there, else from the file in ``output``."""
     for relative, _ in pages:
-        data = rendered.get(relative) if rendered else None
-        yield relative, data if data is not None else (Path(output) / relative).read_bytes()
+        part = parts.get(relative) if parts else None
+        if part is None:
+            data = rendered.get(relative) if rendered else None
+            if data is None:
+                data = (Path(output) / relative).read_bytes()
+            part = indexed_part(data)
+        yield relative, part
 
 
 def pages_size(output, pages, rendered=None):
@@ -411,13 +429,13 @@ def pages_size(output, pages, rendered=None):
 
 
 def write_prepared(folder, items):
-    """Write the prepared form (``prepare_page``) of each (relative path, bytes) of ``items``
-    under ``folder``, in their order (Pagefind numbers the pages in the order the folder
-    lists them)."""
-    for relative, data in items:
+    """Write the prepared form (``prepared_form``) of each (relative path, indexed part) of
+    ``items`` (``page_parts``) under ``folder``, in their order (Pagefind numbers the pages in
+    the order the folder lists them)."""
+    for relative, part in items:
         target = Path(folder) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(prepare_page(data))
+        target.write_bytes(prepared_form(part))
 
 
 def work_prefix(shard):
@@ -570,8 +588,9 @@ def process_exists(pid):
     return True
 
 
-def index_shard(output, pages, bundle, settings, state):
+def index_shard(output, pages, bundle, settings, state, parts=None):
     """Index one shard's ``pages`` into the bundle folder ``bundle``; return Pagefind's log.
+    ``parts``: {path: indexed part} of those pages already cut (``page_parts``).
 
     The work is done in a temporary folder (``work_roots``; ``state``: the output's state
     folder); if it fails there for another reason than the time limit, it is done again in
@@ -579,7 +598,7 @@ def index_shard(output, pages, bundle, settings, state):
     roots = work_roots(settings["SEARCH_WORK_PATH"], state, pages_size(output, pages), ram_free())
     for attempt, root in enumerate(roots, start=1):
         try:
-            return index_shard_in(root, output, pages, bundle, settings)
+            return index_shard_in(root, output, pages, bundle, settings, parts)
         except SearchTimeout:
             raise
         except (OSError, SearchError) as error:
@@ -589,7 +608,7 @@ def index_shard(output, pages, bundle, settings, state):
                          bundle.name, root, error, roots[attempt])  # fmt: skip
 
 
-def index_shard_in(root, output, pages, bundle, settings):
+def index_shard_in(root, output, pages, bundle, settings, parts=None):
     """``index_shard`` with its work folder in ``root``, where the prepared pages go.
     Pagefind's new bundle goes there too when the shard exists: then only its changed files
     are copied into ``bundle``. A new shard is written next to ``bundle`` (a dot-folder, never
@@ -604,7 +623,7 @@ def index_shard_in(root, output, pages, bundle, settings):
             if not update:
                 shutil.rmtree(new, ignore_errors=True)  # left by a killed build of this pid
             site.mkdir()
-            write_prepared(site, page_bytes(output, pages))
+            write_prepared(site, page_parts(output, pages, parts=parts))
             log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
                                timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
             put_in_place(new, bundle, update)
@@ -840,8 +859,10 @@ def start_early(generators):
         if not rendered:
             return
         digests = {name: entry[3] for name, entry in known.items() if entry[3]}
-        digests.update({name: page_digest(data) for name, data in rendered.items()})
-        pages = [(name, page) for name, page in digests.items() if page]
+        # The rendered pages are digested by prepare_early, from the parts it cuts for Pagefind.
+        for name, data in rendered.items():
+            digests[name] = None if BODY_MARKER in data else ""
+        pages = [(name, page) for name, page in digests.items() if page != ""]
         for name, members in group_shards(pages, settings).items():
             bundle = output / settings["SEARCH_BUNDLE_DIR"] / name
             if any(relative in rendered for relative, _ in members) and bundle.is_dir():
@@ -868,16 +889,16 @@ def prepare_early(name, members, rendered, output, bundle, settings, state):
     pages = []  # (relative path, digest) of the very bytes prepared
 
     def digested(items):
-        for relative, data in items:
-            pages.append((relative, page_digest(data)))
-            yield relative, data
+        for relative, part in items:
+            pages.append((relative, file_digest(part)))
+            yield relative, part
 
     try:
         needed = pages_size(output, members, rendered)
         root = work_roots(settings["SEARCH_WORK_PATH"], state, needed, ram_free())[0]
         os.makedirs(root, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=work_prefix(name), dir=root))
-        write_prepared(work / "site", digested(page_bytes(output, members, rendered)))
+        write_prepared(work / "site", digested(page_parts(output, members, rendered)))
         fingerprint_ = fingerprint(pages, settings)
         if Stamps(state / "shards").current(name, fingerprint_, bundle) is not None:
             shutil.rmtree(work, ignore_errors=True)
@@ -905,6 +926,66 @@ def finish_early(shard, output, pages, bundle, settings, state):
 atexit.register(discard_early)
 
 
+# --- bringing the shards up to date -----------------------------------------------------------
+
+
+@dataclass
+class Refreshed:
+    """What ``refresh_shard`` did with a shard."""
+
+    pages: list  # (relative path, digest) of its pages, every digest known
+    fingerprint: str
+    entry: bytes  # its pagefind-entry.json
+    how: str  # "current" (left as it was), "early" (``start_early``'s bundle) or "indexed"
+
+
+def refresh_shard(name, pages, output, bundle, settings, state, early=None):
+    """Bring shard ``name`` up to date (a task of ``_update_index``'s pool); a ``Refreshed``.
+
+    The pages whose digest is not known (None: new or written again, every page in a cold
+    build) are cut here (``indexed_part``), once: their digests are made from the very parts
+    Pagefind is then given, and the cutting of one shard goes on while another's Pagefind
+    runs. The shard is then left as it is if its stamp has the fingerprint of its pages,
+    given ``early``'s bundle (an ``EarlyShard``, discarded otherwise) if made from the same
+    pages, else indexed. The parts are kept for one shard only: a year of 1,250 pages is
+    about 5 MB."""
+    try:
+        parts = {}
+        if any(page is None for _, page in pages):
+            digested = []
+            for relative, page in pages:
+                if page is None:
+                    part = parts[relative] = indexed_part((Path(output) / relative).read_bytes())
+                    page = file_digest(part)
+                digested.append((relative, page))
+            pages = digested
+        fingerprint_ = fingerprint(pages, settings)
+        entry = Stamps(state / "shards").current(name, fingerprint_, bundle)
+        if entry is not None:
+            return Refreshed(pages, fingerprint_, entry, "current")
+        if early is not None and early.fingerprint == fingerprint_:
+            how = "early"
+            finish_early(early, output, pages, bundle, settings, state)
+        else:
+            how = "indexed"
+            index_shard(output, pages, bundle, settings, state, parts)
+        return Refreshed(pages, fingerprint_, (bundle / ENTRY_FILE).read_bytes(), how)
+    finally:
+        if early is not None:
+            early.discard()  # done with it (finish_early has already removed it)
+
+
+def known_digests(known, shards):
+    """``known`` (``pages_from_outputs``) with the digests made by ``refresh_shard``:
+    ``shards`` maps each shard refreshed to its pages, every digest known."""
+    for pages in shards.values():
+        for relative, page in pages:
+            entry = known.get(relative)
+            if entry is not None:
+                entry[3] = page
+    return known
+
+
 def workers(settings):
     return settings["SEARCH_WORKERS"] or os.cpu_count() or 1
 
@@ -929,16 +1010,14 @@ def _update_index(output, settings, outputs, early):
     bundle = output / settings["SEARCH_BUNDLE_DIR"]
     state = state_folder(output, settings)
     stamps = Stamps(state / "shards")
+    known = seen = None
     if outputs is None:
         pages, read = find_pages(output, settings["SEARCH_BUNDLE_DIR"])
     else:
-        known_path = state / "pages.marshal"
-        known = load_known(known_path)
+        known = load_known(state / "pages.marshal")
         pages, seen, read = pages_from_outputs(
             output, outputs, settings["SEARCH_BUNDLE_DIR"], known
         )
-        if seen != known:
-            save_known(known_path, seen)
     shards = group_shards(pages, settings)
     order = shard_order(shards)
     result = IndexResult(pages=[relative for relative, _ in pages], shards=order, read=read)
@@ -948,15 +1027,17 @@ def _update_index(output, settings, outputs, early):
         logger.info("search: no page marked data-pagefind-body, no index")
         shutil.rmtree(bundle, ignore_errors=True)
         stamps.keep_only(())
+        if seen is not None and seen != known:
+            save_known(state / "pages.marshal", seen)
         result.seconds = time.perf_counter() - started
         return result
 
-    fingerprints = {name: fingerprint(shards[name], settings) for name in order}
     entries = {}  # shard → bytes of its pagefind-entry.json
-    for name in order:
-        entry = stamps.current(name, fingerprints[name], bundle / name)
-        if entry is not None:
-            entries[name] = entry
+    for name in order:  # the shards whose every digest is known: current?
+        if all(page is not None for _, page in shards[name]):
+            entry = stamps.current(name, fingerprint(shards[name], settings), bundle / name)
+            if entry is not None:
+                entries[name] = entry
     todo = [name for name in order if name not in entries]
     if todo:
         state.mkdir(parents=True, exist_ok=True)
@@ -965,27 +1046,36 @@ def _update_index(output, settings, outputs, early):
                 remove_leftovers(folder)
         # The early ones first (their Pagefind may be done), then the largest shards: the
         # pool then ends with the small ones.
-        taken = [name for name in todo if name in early
-                 and early[name].fingerprint == fingerprints[name]]  # fmt: skip
-        todo.sort(key=lambda name: (name not in taken, -len(shards[name])))
+        todo.sort(key=lambda name: (name not in early, -len(shards[name])))
+        handed = {name: early.pop(name) for name in todo if name in early}
         with ThreadPoolExecutor(max_workers=min(workers(settings), len(todo))) as pool:
-            running = {}
-            for name in todo:
-                work = (index_shard,) if name not in taken else (finish_early, early.pop(name))
-                running[name] = pool.submit(*work, output, shards[name], bundle / name,
-                                            settings, state)  # fmt: skip
+            running = {
+                name: pool.submit(refresh_shard, name, shards[name], output, bundle / name,
+                                  settings, state, handed.get(name))
+                for name in todo
+            }  # fmt: skip
             try:
                 for name in todo:
-                    running[name].result()  # raises the shard's error, if any
-                    entries[name] = (bundle / name / ENTRY_FILE).read_bytes()
-                    stamps.save(name, fingerprints[name], entries[name])
+                    done = running[name].result()  # raises the shard's error, if any
+                    shards[name], entries[name] = done.pages, done.entry
+                    if done.how != "current":
+                        stamps.save(name, done.fingerprint, done.entry)
+                        result.indexed.append(name)
+                    if done.how == "early":
+                        result.early.append(name)
             except BaseException:
                 # A shard failed or the build was stopped: start no other shard (leaving the
                 # pool would otherwise wait for all of them; the running ones finish).
                 pool.shutdown(cancel_futures=True)
+                for shard in handed.values():  # those of the shards never started
+                    shard.discard()
                 raise
-        result.indexed = shard_order(todo)
-        result.early = shard_order(taken)
+        result.indexed = shard_order(result.indexed)
+        result.early = shard_order(result.early)
+    if seen is not None:
+        seen = known_digests(seen, {name: shards[name] for name in todo})
+        if seen != known:
+            save_known(state / "pages.marshal", seen)
 
     # Only the shards and shards.json: remove gone shards and anything else (an older layout).
     for path in sorted(bundle.iterdir()):
