@@ -91,7 +91,7 @@ def test_find_pages_keeps_marked_pages_only_and_skips_the_bundle(tmp_path):
     (tmp_path / "pagefind").mkdir()
     (tmp_path / "pagefind" / "x.html").write_bytes(marked)
     pages, read = search.find_pages(tmp_path, "pagefind")
-    # Not digested yet: refresh_shard cuts each page once, for its digest and for Pagefind.
+    # Not digested yet: digested_pages cuts each page once, for its digest and Pagefind.
     assert pages == [("a.html", None), ("b/z.html", None)] and read == 3
 
 
@@ -275,7 +275,7 @@ def test_pages_from_outputs_reads_only_pages_whose_entry_changed(tmp_path):
         "pagefind/2024/pagefind.js": ["f5", 1, 100],
     }
     pages, known, read = search.pages_from_outputs(tmp_path, outputs, "pagefind", {})
-    # The pages read are not digested yet (None): refresh_shard does it, then known_digests.
+    # The pages read are not digested yet (None): digested_pages, then known_digests.
     assert pages == [("2024/a.html", None), ("2024/b.html", None), ("trang.html", None)]
     assert read == 4 and set(known) == {"2024/a.html", "2024/b.html", "index.html"}
     assert known["index.html"] == ["f3", 11, 100, ""] and known["2024/a.html"][3] is None

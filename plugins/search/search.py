@@ -51,9 +51,9 @@ the output: the build lists its output files with their fingerprints
 (``incremental.build_outputs``), and only the pages whose entry differs from the one seen at
 the last indexing (``CACHE_PATH/search/<output>/pages.marshal``) are read. Under plain
 ``pelican.Pelican`` every HTML file of the output is read. A page read is only looked at for
-``data-pagefind-body`` at first; it is cut (``indexed_part``) and digested by its shard's
-task (``refresh_shard``), once: the part digested is the part given to Pagefind, and one
-shard's pages are cut while another shard's Pagefind runs (in a cold build, every page).
+``data-pagefind-body`` at first; it is cut (``indexed_part``) and digested shard by shard
+(``digested_pages``), once: the part digested is the part given to Pagefind, and one shard's
+pages are cut while the shards before it are indexed (in a cold build, every page).
 
 The search page itself is Pelican's direct template "search" (theme/templates/search.html),
 written to ``SEARCH_SAVE_AS``; the header form on every page submits to ``SEARCH_URL``.
@@ -95,6 +95,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -349,7 +350,7 @@ def pagefind_version():
 def find_pages(output, bundle_dir):
     """(relative path, None) of every HTML page of ``output`` marked for indexing, sorted by
     path, and the number of HTML files read: all of them (plain ``pelican.Pelican``). None:
-    the page's digest is not known yet (``refresh_shard`` makes it)."""
+    the page's digest is not known yet (``digested_pages`` makes it)."""
     output = Path(output)
     pages, read = [], 0
     for directory, subdirs, files in os.walk(output):
@@ -371,8 +372,8 @@ def find_pages(output, bundle_dir):
 def pages_from_outputs(output, outputs, bundle_dir, known):
     """The marked pages among the build's ``outputs`` (``incremental.build_outputs``), as
     (relative path, digest) sorted by path, the new ``known`` map and the number of pages
-    read. The digest is None for each page read: it is made by the shard's ``refresh_shard``,
-    which cuts the page for Pagefind, and put in ``known`` then (``known_digests``).
+    read. The digest is None for each page read: ``digested_pages`` makes it when it cuts the
+    page for Pagefind, and ``known_digests`` puts it in ``known``.
 
     ``known`` maps each page to its build entry ([fingerprint, size, mtime_ns]) as last
     seen, plus its digest: a page with the same size and mtime now is the same file, so it
@@ -929,54 +930,83 @@ atexit.register(discard_early)
 # --- bringing the shards up to date -----------------------------------------------------------
 
 
-@dataclass
-class Refreshed:
-    """What ``refresh_shard`` did with a shard."""
+def digested_pages(output, pages):
+    """``pages`` with the digests not known (None: pages new or written again, every page in
+    a cold build) made, and {path: indexed part} of those pages: each is cut once
+    (``indexed_part``), its digest made from the very part Pagefind is then given."""
+    parts, done = {}, []
+    for relative, page in pages:
+        if page is None:
+            part = parts[relative] = indexed_part((Path(output) / relative).read_bytes())
+            page = file_digest(part)
+        done.append((relative, page))
+    return done, parts
 
-    pages: list  # (relative path, digest) of its pages, every digest known
-    fingerprint: str
-    entry: bytes  # its pagefind-entry.json
-    how: str  # "current" (left as it was), "early" (``start_early``'s bundle) or "indexed"
 
+def _index_shards(todo, shards, fingerprints, entries, output, settings, state, early):
+    """Bring the shards ``todo`` up to date, in that order; return [(shard, how)] of those
+    indexed, how: "early" (``start_early``'s bundle taken) or "indexed".
 
-def refresh_shard(name, pages, output, bundle, settings, state, early=None):
-    """Bring shard ``name`` up to date (a task of ``_update_index``'s pool); a ``Refreshed``.
-
-    The pages whose digest is not known (None: new or written again, every page in a cold
-    build) are cut here (``indexed_part``), once: their digests are made from the very parts
-    Pagefind is then given, and the cutting of one shard goes on while another's Pagefind
-    runs. The shard is then left as it is if its stamp has the fingerprint of its pages,
-    given ``early``'s bundle (an ``EarlyShard``, discarded otherwise) if made from the same
-    pages, else indexed. The parts are kept for one shard only: a year of 1,250 pages is
-    about 5 MB."""
-    try:
-        parts = {}
-        if any(page is None for _, page in pages):
-            digested = []
-            for relative, page in pages:
-                if page is None:
-                    part = parts[relative] = indexed_part((Path(output) / relative).read_bytes())
-                    page = file_digest(part)
-                digested.append((relative, page))
-            pages = digested
-        fingerprint_ = fingerprint(pages, settings)
-        entry = Stamps(state / "shards").current(name, fingerprint_, bundle)
-        if entry is not None:
-            return Refreshed(pages, fingerprint_, entry, "current")
-        if early is not None and early.fingerprint == fingerprint_:
-            how = "early"
-            finish_early(early, output, pages, bundle, settings, state)
-        else:
-            how = "indexed"
-            index_shard(output, pages, bundle, settings, state, parts)
-        return Refreshed(pages, fingerprint_, (bundle / ENTRY_FILE).read_bytes(), how)
-    finally:
-        if early is not None:
-            early.discard()  # done with it (finish_early has already removed it)
+    The shards whose digests are not all known are digested here first (``digested_pages``;
+    ``shards`` and ``fingerprints`` get them): such a shard may prove current (a setting
+    shown on every page changed), and is then left as it is. This thread does all of that
+    Python work, one shard at a time, while the pool's threads wait for the Pagefind of the
+    shards before: two threads cutting pages at once would take turns on the interpreter's
+    lock, and longer than one. At most one shard more than the pool's threads is digested
+    ahead (its parts are kept for Pagefind: a year of 1,250 pages is about 5 MB). A shard
+    that fails stops the shards not started; the running ones finish."""
+    stamps = Stamps(state / "shards")
+    bundle = Path(output) / settings["SEARCH_BUNDLE_DIR"]
+    threads = min(workers(settings), len(todo))
+    ahead = threading.Semaphore(threads + 1)
+    running = {}  # shard → (future, how)
+    handed = []  # the early shards given to the pool
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        try:
+            for name in todo:
+                ahead.acquire()
+                for future, _ in running.values():
+                    if future.done():
+                        future.result()  # raises the shard's error, if any
+                parts = {}
+                if name not in fingerprints:
+                    shards[name], parts = digested_pages(output, shards[name])
+                    fingerprints[name] = fingerprint(shards[name], settings)
+                    entry = stamps.current(name, fingerprints[name], bundle / name)
+                    if entry is not None:
+                        entries[name] = entry
+                        ahead.release()
+                        continue
+                shard = early.pop(name, None)
+                if shard is not None and shard.fingerprint == fingerprints[name]:
+                    handed.append(shard)
+                    future = pool.submit(finish_early, shard, output, shards[name],
+                                         bundle / name, settings, state)  # fmt: skip
+                    how = "early"
+                else:
+                    if shard is not None:
+                        shard.discard()
+                    future = pool.submit(index_shard, output, shards[name], bundle / name,
+                                         settings, state, parts)  # fmt: skip
+                    how = "indexed"
+                future.add_done_callback(lambda _: ahead.release())
+                running[name] = future, how
+            for name, (future, _) in running.items():
+                future.result()
+                entries[name] = (bundle / name / ENTRY_FILE).read_bytes()
+                stamps.save(name, fingerprints[name], entries[name])
+        except BaseException:
+            # A shard failed or the build was stopped: start no other shard (leaving the
+            # pool would otherwise wait for all of them; the running ones finish).
+            pool.shutdown(cancel_futures=True)
+            for shard in handed:  # those of the shards never started
+                shard.discard()
+            raise
+    return [(name, how) for name, (_, how) in running.items()]
 
 
 def known_digests(known, shards):
-    """``known`` (``pages_from_outputs``) with the digests made by ``refresh_shard``:
+    """``known`` (``pages_from_outputs``) with the digests made by ``digested_pages``:
     ``shards`` maps each shard refreshed to its pages, every digest known."""
     for pages in shards.values():
         for relative, page in pages:
@@ -1033,9 +1063,11 @@ def _update_index(output, settings, outputs, early):
         return result
 
     entries = {}  # shard → bytes of its pagefind-entry.json
+    fingerprints = {}
     for name in order:  # the shards whose every digest is known: current?
         if all(page is not None for _, page in shards[name]):
-            entry = stamps.current(name, fingerprint(shards[name], settings), bundle / name)
+            fingerprints[name] = fingerprint(shards[name], settings)
+            entry = stamps.current(name, fingerprints[name], bundle / name)
             if entry is not None:
                 entries[name] = entry
     todo = [name for name in order if name not in entries]
@@ -1047,31 +1079,10 @@ def _update_index(output, settings, outputs, early):
         # The early ones first (their Pagefind may be done), then the largest shards: the
         # pool then ends with the small ones.
         todo.sort(key=lambda name: (name not in early, -len(shards[name])))
-        handed = {name: early.pop(name) for name in todo if name in early}
-        with ThreadPoolExecutor(max_workers=min(workers(settings), len(todo))) as pool:
-            running = {
-                name: pool.submit(refresh_shard, name, shards[name], output, bundle / name,
-                                  settings, state, handed.get(name))
-                for name in todo
-            }  # fmt: skip
-            try:
-                for name in todo:
-                    done = running[name].result()  # raises the shard's error, if any
-                    shards[name], entries[name] = done.pages, done.entry
-                    if done.how != "current":
-                        stamps.save(name, done.fingerprint, done.entry)
-                        result.indexed.append(name)
-                    if done.how == "early":
-                        result.early.append(name)
-            except BaseException:
-                # A shard failed or the build was stopped: start no other shard (leaving the
-                # pool would otherwise wait for all of them; the running ones finish).
-                pool.shutdown(cancel_futures=True)
-                for shard in handed.values():  # those of the shards never started
-                    shard.discard()
-                raise
-        result.indexed = shard_order(result.indexed)
-        result.early = shard_order(result.early)
+        indexed = _index_shards(todo, shards, fingerprints, entries, output, settings, state,
+                                early)  # fmt: skip
+        result.indexed = shard_order([name for name, _ in indexed])
+        result.early = shard_order([name for name, how in indexed if how == "early"])
     if seen is not None:
         seen = known_digests(seen, {name: shards[name] for name in todo})
         if seen != known:
