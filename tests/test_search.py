@@ -538,6 +538,31 @@ def edit_article(content, body):
     source.write_text(text, encoding="utf-8")
 
 
+def test_shards_are_digested_at_most_one_ahead_of_the_pagefind_threads(tmp_path, monkeypatch):
+    """A cold build with one Pagefind thread and four shards: the build's thread digests a
+    shard (and keeps its parts for Pagefind) only when fewer than two digested shards are
+    waiting for or in Pagefind; every shard is still indexed."""
+    events = []
+    digested_pages, index_shard = search.digested_pages, search.index_shard
+
+    def digesting(output, pages):
+        events.append("digest")
+        return digested_pages(output, pages)
+
+    def indexing(*args):
+        time.sleep(0.2)  # a Pagefind slower than the digesting: the build's thread must wait
+        index_shard(*args)
+        events.append("end")
+
+    monkeypatch.setattr(search, "digested_pages", digesting)
+    monkeypatch.setattr(search, "index_shard", indexing)
+    build_site(tmp_path / "out", content=small_site(tmp_path), SEARCH_WORKERS=1)
+    assert events.count("digest") == events.count("end") == 4
+    waiting = [events[: i + 1].count("digest") - events[:i].count("end")
+               for i, event in enumerate(events) if event == "digest"]  # fmt: skip
+    assert max(waiting) == 2, events
+
+
 def test_a_failing_shard_stops_the_shards_not_started(tmp_path, monkeypatch):
     """One Pagefind process at a time, three shards: the first fails, the second is already
     running (it takes 2 s, a wide margin on a loaded machine), the third is never started;
