@@ -11,7 +11,6 @@ import pytest
 
 from plugins.search import search
 from plugins.search.pagefind_input import head_cuts, indexed_part, reads_text
-from plugins.vn_text import decompose_d
 from tests.conftest import build_site
 from tests.test_search import small_site
 
@@ -126,7 +125,8 @@ def test_reads_text(kind, value, reads):
     assert reads_text(kind, value) is reads
 
 
-def test_page_digest_follows_what_pagefind_reads_only():
+def test_the_part_digested_follows_what_pagefind_reads_only():
+    """A page's digest is that of its ``indexed_part`` (``search.digested_pages``)."""
     base = page(CHROME + f"<main>{BODY}</main>" + FOOTER)
     same = [
         base.replace(b"0220 3716 105", b"0220 3716 106"),  # the footer
@@ -137,8 +137,8 @@ def test_page_digest_follows_what_pagefind_reads_only():
         base.replace(b"\xc4\x91\xc3\xa3 h\xe1\xbb\x8dp", b"\xc4\x91\xc3\xa3 h\xe1\xbb\x8dp xong"),
         base.replace(b"<title>H", b"<title>Tin: H"),  # Pagefind's title without an <h1>
     ]
-    assert all(search.page_digest(p) == search.page_digest(base) for p in same)
-    assert all(search.page_digest(p) != search.page_digest(base) for p in other)
+    assert all(indexed_part(p) == indexed_part(base) for p in same)
+    assert all(indexed_part(p) != indexed_part(base) for p in other)
 
 
 # --- Pagefind on whole and cut pages ------------------------------------------------------------
@@ -158,15 +158,20 @@ def bundle(pages, folder, prepare):
 
 
 def whole(data):
-    """What Pagefind read of a page before: all of it, in the form ``prepare_page`` gives."""
-    return decompose_d(data.decode("utf-8")).encode("utf-8")
+    """What Pagefind read of a page before: all of it, in the form ``prepared_form`` gives."""
+    return search.prepared_form(data)
+
+
+def cut_form(data):
+    """What Pagefind reads of a page: ``search.write_prepared`` of its ``page_parts``."""
+    return search.prepared_form(indexed_part(data))
 
 
 def same_bundles(pages, tmp_path):
     """The files that differ between Pagefind's bundle of the whole ``pages`` and that of
-    their ``prepare_page`` forms (Pagefind names most files by a hash of their content)."""
+    their ``cut_form`` (Pagefind names most files by a hash of their content)."""
     before = bundle(pages, tmp_path / "whole", whole)
-    after = bundle(pages, tmp_path / "cut", search.prepare_page)
+    after = bundle(pages, tmp_path / "cut", cut_form)
     return sorted(name for name in before.keys() | after.keys()
                   if before.get(name) != after.get(name))  # fmt: skip
 
@@ -234,4 +239,4 @@ def test_a_footer_change_reindexes_no_shard(tmp_path, runs):
 
 def test_cut_pages_stay_nfc():
     data = page(CHROME + f"<main>{BODY}</main>" + FOOTER)
-    assert unicodedata.is_normalized("NFC", search.prepare_page(data).decode("utf-8"))
+    assert unicodedata.is_normalized("NFC", cut_form(data).decode("utf-8"))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from plugins.incremental.fingerprint import file_digest
 from plugins.search import search
 from plugins.search.pagefind_input import cut, ignored_spans
 from plugins.vn_text import D_STROKE_MARK, compose_d
@@ -73,9 +74,9 @@ def site_fragments(site):
 # --- pure helpers ------------------------------------------------------------------------------
 
 
-def test_prepare_page_is_nfc_with_d_stroke_decomposed():
+def test_prepared_form_is_nfc_with_d_stroke_decomposed():
     html = unicodedata.normalize("NFD", "<p>Đảng viên đã đến</p>").encode("utf-8")
-    prepared = search.prepare_page(html).decode("utf-8")
+    prepared = search.prepared_form(html).decode("utf-8")
     assert prepared == f"<p>D{D_STROKE_MARK}ảng viên d{D_STROKE_MARK}ã d{D_STROKE_MARK}ến</p>"
     assert unicodedata.is_normalized("NFC", prepared)
     assert compose_d(prepared) == "<p>Đảng viên đã đến</p>"
@@ -95,11 +96,13 @@ def test_find_pages_keeps_marked_pages_only_and_skips_the_bundle(tmp_path):
     assert pages == [("a.html", None), ("b/z.html", None)] and read == 3
 
 
-def test_page_digest_is_empty_for_unmarked_pages():
-    assert search.page_digest(b"<p>list page</p>") == ""
-    assert search.page_digest(b"<div data-pagefind-body>a</div>") != (
-        search.page_digest(b"<div data-pagefind-body>b</div>")
-    )
+def test_digested_pages_cuts_the_pages_not_digested_only(tmp_path):
+    page = b"<html><head><link href=x></head><body><main data-pagefind-body>a</main></body>"
+    (tmp_path / "a.html").write_bytes(page)
+    pages, parts = search.digested_pages(tmp_path, [("a.html", None), ("gone.html", "known")])
+    part = search.indexed_part(page)
+    assert part != page and parts == {"a.html": part}
+    assert pages == [("a.html", file_digest(part)), ("gone.html", "known")]
 
 
 BODY = "<main><div data-pagefind-body><p>Bài.</p></div>"
@@ -138,8 +141,8 @@ def test_indexed_part_cuts_every_ignored_element_or_none():
     kept = one + body + b"<div data-pagefind-ignore><h1>x</h1></div>"
     assert search.indexed_part(kept) == kept
     related = b"<section data-pagefind-ignore><ul><li>%s</li></ul></section>"
-    assert search.page_digest(body + related % b"A") == search.page_digest(body + related % b"B")
-    assert search.page_digest(body + related % b"A") != search.page_digest(b"<x>" + body)
+    assert search.indexed_part(body + related % b"A") == search.indexed_part(body + related % b"B")
+    assert search.indexed_part(body + related % b"A") != search.indexed_part(b"<x>" + body)
 
 
 @pytest.mark.parametrize(
@@ -279,7 +282,7 @@ def test_pages_from_outputs_reads_only_pages_whose_entry_changed(tmp_path):
     assert pages == [("2024/a.html", None), ("2024/b.html", None), ("trang.html", None)]
     assert read == 4 and set(known) == {"2024/a.html", "2024/b.html", "index.html"}
     assert known["index.html"] == ["f3", 11, 100, ""] and known["2024/a.html"][3] is None
-    digest = search.page_digest(marked)
+    digest = file_digest(search.indexed_part(marked))
     shard = [("2024/a.html", digest), ("2024/b.html", digest)]
     known = search.known_digests(known, {"2024": shard})
     assert known["2024/a.html"] == ["f1", 31, 100, digest]
@@ -1122,7 +1125,7 @@ def test_render_article_gives_the_page_the_build_writes(tmp_path):
         article.related_posts = pending
         early = search.render_article(generator, article)
         assert article.related_posts is pending
-        assert early != page and search.page_digest(early) == search.page_digest(page)
+        assert early != page and search.indexed_part(early) == search.indexed_part(page)
 
 
 def test_an_early_pagefind_that_fails_is_run_again_at_the_end(tmp_path, runs, monkeypatch):

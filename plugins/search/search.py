@@ -210,22 +210,10 @@ def search_settings(settings):
     return merged
 
 
-def prepare_page(data):
-    """The form of a page Pagefind reads: what it uses of the page (``indexed_part``), NFC,
-    đ written as d + U+0335 (``prepared_form``)."""
-    return prepared_form(indexed_part(data))
-
-
 def prepared_form(part):
-    """``prepare_page`` of a page whose ``indexed_part`` is ``part``: NFC, đ written as
-    d + U+0335 (``decompose_d``)."""
+    """The form in which Pagefind is given a page whose ``indexed_part`` (what it uses of the
+    page) is ``part``: NFC, đ written as d + U+0335 (``decompose_d``)."""
     return decompose_d(part.decode("utf-8")).encode("utf-8")  # NFC too
-
-
-def page_digest(data):
-    """SHA-1 of the part of a page's bytes Pagefind's output depends on (``indexed_part``), or
-    "" for a page without ``data-pagefind-body``."""
-    return file_digest(indexed_part(data)) if BODY_MARKER in data else ""
 
 
 def shard_of(relative, pattern=DEFAULTS["SEARCH_SHARD_PATTERN"],
