@@ -563,7 +563,7 @@ def test_shards_are_digested_at_most_one_ahead_of_the_pagefind_threads(tmp_path,
     assert events.count("digest") == events.count("end") == 4
     waiting = [events[: i + 1].count("digest") - events[:i].count("end")
                for i, event in enumerate(events) if event == "digest"]  # fmt: skip
-    assert max(waiting) == 2, events
+    assert max(waiting) <= 2, events  # one in Pagefind, one digested ahead
 
 
 def test_a_failing_shard_stops_the_shards_not_started(tmp_path, monkeypatch):
