@@ -931,40 +931,42 @@ def digested_pages(output, pages):
     return done, parts
 
 
-def _index_shards(todo, shards, fingerprints, entries, output, settings, state, early):
-    """Bring the shards ``todo`` up to date, in that order; return [(shard, how)] of those
-    indexed, how: "early" (``start_early``'s bundle taken) or "indexed".
+def _index_shards(names, shards, entries, output, settings, state, early):
+    """Bring the shards ``names`` up to date, in that order: ``entries`` gets the bytes of
+    each one's pagefind-entry.json, ``shards`` every page's digest. Return [(shard, how)] of
+    those indexed, how: "early" (``start_early``'s bundle taken) or "indexed".
 
-    The shards whose digests are not all known are digested here first (``digested_pages``;
-    ``shards`` and ``fingerprints`` get them): such a shard may prove current (a setting
-    shown on every page changed), and is then left as it is. This thread does all of that
-    Python work, one shard at a time, while the pool's threads wait for the Pagefind of the
-    shards before: two threads cutting pages at once would take turns on the interpreter's
-    lock, and longer than one. At most one shard more than the pool's threads is digested
-    ahead (its parts are kept for Pagefind: a year of 1,250 pages is about 5 MB). A shard
-    that fails stops the shards not started; the running ones finish."""
+    A shard is digested first where its digests are not all known (``digested_pages``), and
+    left as it is if its stamp has its fingerprint (nothing changed, or only what Pagefind
+    does not read: a setting shown on every page). This thread does that Python work, one
+    shard at a time, while the pool's threads wait for the Pagefind of the shards before:
+    two threads cutting pages at once would take turns on the interpreter's lock, and take
+    longer than one. At most one shard more than the pool's threads is digested ahead (its
+    parts are kept for Pagefind: a year of 1,250 pages is about 5 MB). A shard that fails
+    stops the shards not started; the running ones finish."""
     stamps = Stamps(state / "shards")
     bundle = Path(output) / settings["SEARCH_BUNDLE_DIR"]
-    threads = min(workers(settings), len(todo))
+    threads = min(workers(settings), len(names))
     ahead = threading.Semaphore(threads + 1)
+    fingerprints = {}
     running = {}  # shard → (future, how)
     handed = []  # the early shards given to the pool
-    with ThreadPoolExecutor(max_workers=threads) as pool:
+    with ThreadPoolExecutor(max_workers=threads) as pool:  # its threads start at a submit
         try:
-            for name in todo:
+            for name in names:
                 ahead.acquire()
                 for future, _ in running.values():
                     if future.done():
                         future.result()  # raises the shard's error, if any
-                parts = {}
-                if name not in fingerprints:
-                    shards[name], parts = digested_pages(output, shards[name])
-                    fingerprints[name] = fingerprint(shards[name], settings)
-                    entry = stamps.current(name, fingerprints[name], bundle / name)
-                    if entry is not None:
-                        entries[name] = entry
-                        ahead.release()
-                        continue
+                shards[name], parts = digested_pages(output, shards[name])
+                fingerprints[name] = fingerprint(shards[name], settings)
+                entry = stamps.current(name, fingerprints[name], bundle / name)
+                if entry is not None:
+                    entries[name] = entry
+                    ahead.release()
+                    continue
+                if not running:
+                    clear_work_folders(state, settings)
                 shard = early.pop(name, None)
                 if shard is not None and shard.fingerprint == fingerprints[name]:
                     handed.append(shard)
@@ -993,9 +995,18 @@ def _index_shards(todo, shards, fingerprints, entries, output, settings, state, 
     return [(name, how) for name, (_, how) in running.items()]
 
 
+def clear_work_folders(state, settings):
+    """Before the first shard is indexed: make the state folder, and remove what killed
+    builds left in the work folders (``remove_leftovers``)."""
+    state.mkdir(parents=True, exist_ok=True)
+    for folder in (RAM_FOLDER, state, settings["SEARCH_WORK_PATH"]):
+        if folder:
+            remove_leftovers(folder)
+
+
 def known_digests(known, shards):
     """``known`` (``pages_from_outputs``) with the digests made by ``digested_pages``:
-    ``shards`` maps each shard refreshed to its pages, every digest known."""
+    ``shards`` maps each shard to its pages, every digest known."""
     for pages in shards.values():
         for relative, page in pages:
             entry = known.get(relative)
@@ -1051,28 +1062,14 @@ def _update_index(output, settings, outputs, early):
         return result
 
     entries = {}  # shard → bytes of its pagefind-entry.json
-    fingerprints = {}
-    for name in order:  # the shards whose every digest is known: current?
-        if all(page is not None for _, page in shards[name]):
-            fingerprints[name] = fingerprint(shards[name], settings)
-            entry = stamps.current(name, fingerprints[name], bundle / name)
-            if entry is not None:
-                entries[name] = entry
-    todo = [name for name in order if name not in entries]
-    if todo:
-        state.mkdir(parents=True, exist_ok=True)
-        for folder in (RAM_FOLDER, state, settings["SEARCH_WORK_PATH"]):
-            if folder:
-                remove_leftovers(folder)
-        # The early ones first (their Pagefind may be done), then the largest shards: the
-        # pool then ends with the small ones.
-        todo.sort(key=lambda name: (name not in early, -len(shards[name])))
-        indexed = _index_shards(todo, shards, fingerprints, entries, output, settings, state,
-                                early)  # fmt: skip
-        result.indexed = shard_order([name for name, _ in indexed])
-        result.early = shard_order([name for name, how in indexed if how == "early"])
+    # The early ones first (their Pagefind may be done), then the largest shards: the pool
+    # then ends with the small ones.
+    names = sorted(order, key=lambda name: (name not in early, -len(shards[name])))
+    indexed = _index_shards(names, shards, entries, output, settings, state, early)
+    result.indexed = shard_order([name for name, _ in indexed])
+    result.early = shard_order([name for name, how in indexed if how == "early"])
     if seen is not None:
-        seen = known_digests(seen, {name: shards[name] for name in todo})
+        seen = known_digests(seen, shards)
         if seen != known:
             save_known(state / "pages.marshal", seen)
 
