@@ -2547,11 +2547,11 @@ def test_listings_are_rendered_at_the_end_when_no_process_can_be_forked_early(
     assert_same_as_cold(tmp_path, "no process", content, theme, INCREMENTAL_WORKERS=2)
 
 
-def test_write_atomically_takes_bytes_or_a_writer_and_leaves_nothing_when_that_fails(tmp_path):
+def test_write_atomically_of_bytes_or_a_writer_leaves_nothing_when_that_fails(tmp_path):
     path = tmp_path / "folder" / "file.bin"
     state_module.write_atomically(str(path), b"first")  # the folder is made
     assert path.read_bytes() == b"first"
-    state_module.write_atomically(str(path), lambda handle: handle.write(b"second"))
+    state_module.write_atomically_with(str(path), lambda handle: handle.write(b"second"))
     assert path.read_bytes() == b"second"
 
     def failing(handle):
@@ -2559,6 +2559,6 @@ def test_write_atomically_takes_bytes_or_a_writer_and_leaves_nothing_when_that_f
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        state_module.write_atomically(str(path), failing)
+        state_module.write_atomically_with(str(path), failing)
     assert path.read_bytes() == b"second"  # left as it was
     assert sorted(p.name for p in path.parent.iterdir()) == ["file.bin"]  # no temporary

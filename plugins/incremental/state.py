@@ -65,11 +65,7 @@ def overwrite_if_changed(path, data):
 def _write_new(path, data):
     """Create ``path`` (and its folder) holding ``data``; False if a file, a link or
     anything else is there already."""
-    try:
-        descriptor = _create(path)
-    except FileNotFoundError:  # no folder yet
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        descriptor = _create(path)
+    descriptor = _in_folder(_create, path)
     if descriptor is None:
         return False
     with open(descriptor, "wb") as handle:
@@ -85,23 +81,31 @@ def _create(path):
         return None
 
 
-def write_atomically(path, data):
-    """Write ``data`` to a temporary name next to ``path``, then rename it over ``path``
-    (creating the folder if needed). ``data``: bytes, or a function that writes to the open
-    binary file it is given (a large file then needs no copy of itself in memory). If the
-    writing fails, the temporary file is removed and ``path`` left as it was."""
-    temporary = f"{path}.{os.getpid()}.tmp"
+def _in_folder(create, path):
+    """``create(path)``, the folder of ``path`` made first if it is missing (tried once
+    without: the folder is nearly always there)."""
     try:
-        handle = open(temporary, "wb")
-    except FileNotFoundError:
+        return create(path)
+    except FileNotFoundError:  # no folder yet
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        handle = open(temporary, "wb")
+        return create(path)
+
+
+def write_atomically(path, data):
+    """Write the bytes ``data`` to a temporary name next to ``path``, then rename it over
+    ``path`` (creating the folder if needed); ``write_atomically_with``."""
+    write_atomically_with(path, lambda handle: handle.write(data))
+
+
+def write_atomically_with(path, write):
+    """``write_atomically`` of what the function ``write`` writes to the open binary file
+    it is given (a large file then needs no copy of itself in memory). If the writing
+    fails, the temporary file is removed and ``path`` left as it was."""
+    temporary = f"{path}.{os.getpid()}.tmp"
+    handle = _in_folder(lambda name: open(name, "wb"), temporary)
     try:
         with handle:
-            if callable(data):
-                data(handle)
-            else:
-                handle.write(data)
+            write(handle)
     except BaseException:
         with contextlib.suppress(OSError):  # the writing's error is the one to see
             os.unlink(temporary)

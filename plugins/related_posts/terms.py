@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from plugins.incremental.fingerprint import module_digest
-from plugins.incremental.state import write_atomically
+from plugins.incremental.state import write_atomically_with
 from plugins.vn_text import nfc
 
 __all__ = [
@@ -389,7 +389,7 @@ class VectorCache:
         del terms  # its renumbered copy is what is written
         # Straight to the file: made in memory first, the file (30 MB at 10,000 articles)
         # was held twice more at the lists' process's peak.
-        write_atomically(path, lambda handle: np.savez(handle, **arrays))
+        write_atomically_with(path, lambda handle: np.savez(handle, **arrays))
         self.changed = False
         self.saved_keys = frozenset(keys)
 
