@@ -24,7 +24,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -33,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.machine import machine  # noqa: E402
-from bench.memory import descendants, status_kb  # noqa: E402
+from bench.memory import TreeMemory, status_kb  # noqa: E402
 
 BENCH = ROOT / ".bench" / "photos"
 SIZE = (6000, 4000)
@@ -160,34 +159,20 @@ def measure(content, output, cache):
         str(ROOT / "pelicanconf.py"),
         override={"PATH": str(content), "OUTPUT_PATH": str(output), "CACHE_PATH": str(cache)},
     )
-    peak = {"worker": 0, "total": 0}
-    done = threading.Event()
-
-    def sample():
-        me = os.getpid()
-        while not done.wait(0.1):
-            pids = descendants(me)
-            workers = [status_kb(pid, "VmHWM") for pid in pids]
-            peak["worker"] = max([peak["worker"], *workers])
-            total = status_kb(me, "VmRSS") + sum(status_kb(pid, "VmRSS") for pid in pids)
-            peak["total"] = max(peak["total"], total)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    tree = TreeMemory(os.getpid(), pss=False)
     start = time.perf_counter()
     os.chdir(ROOT)
     Pelican(settings).run()
     seconds = time.perf_counter() - start
-    done.set()
-    sampler.join()
+    tree.stop()
     print(
         json.dumps(
             {
                 "seconds": round(seconds, 2),
                 "photos_seconds": round(in_photos[0], 3),
                 "build_mb": round(status_kb(os.getpid(), "VmHWM") / 1024),
-                "worker_mb": round(peak["worker"] / 1024),
-                "total_mb": round(peak["total"] / 1024),
+                "worker_mb": round(tree.worker_kb / 1024),
+                "total_mb": round(tree.rss_kb / 1024),
             }
         )
     )

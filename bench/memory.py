@@ -97,11 +97,14 @@ PSS_EVERY = 0.5  # seconds between two readings of the PSS sum, unless memory gr
 
 class TreeMemory:
     """Largest sums of RSS and PSS over process ``pid`` and its descendants, sampled in a
-    thread until ``stop()``: ``rss_kb``, ``pss_kb``, ``samples``, ``cpu_s`` (the thread's)."""
+    thread until ``stop()``: ``rss_kb``, ``pss_kb``, ``samples``, ``cpu_s`` (the thread's),
+    and ``worker_kb``, the largest peak (``VmHWM``) of a descendant. ``pss=False``: no PSS
+    (``pss_kb`` stays 0), for a sampler in the measured process itself, which reading PSS
+    would slow down."""
 
-    def __init__(self, pid, interval=0.1):
-        self.pid, self.interval = pid, interval
-        self.rss_kb = self.pss_kb = self.samples = 0
+    def __init__(self, pid, interval=0.1, pss=True):
+        self.pid, self.interval, self.pss = pid, interval, pss
+        self.rss_kb = self.pss_kb = self.worker_kb = self.samples = 0
         self.cpu_s = 0.0
         self._read_at, self._read_rss = float("-inf"), 0  # the last PSS reading
         self._done = threading.Event()
@@ -122,11 +125,14 @@ class TreeMemory:
         only when the RSS sum is above the largest PSS sum yet (below it, it cannot be
         larger), and then once every ``PSS_EVERY`` seconds, or sooner if the RSS sum grew
         by a quarter since the last reading."""
-        pids = [self.pid, *descendants(self.pid)]
+        below = descendants(self.pid)
+        pids = [self.pid, *below]
         rss = sum(status_kb(pid, "VmRSS") for pid in pids)
         self.rss_kb = max(self.rss_kb, rss)
+        self.worker_kb = max([self.worker_kb, *(status_kb(pid, "VmHWM") for pid in below)])
         now = time.monotonic()
-        if rss > self.pss_kb and (now - self._read_at >= PSS_EVERY or rss > 1.25 * self._read_rss):
+        due = now - self._read_at >= PSS_EVERY or rss > 1.25 * self._read_rss
+        if self.pss and rss > self.pss_kb and due:
             self.pss_kb = max(self.pss_kb, sum(rollup_kb(pid)["Pss"] for pid in pids))
             self._read_at, self._read_rss = now, rss
         self.samples += 1

@@ -31,14 +31,19 @@ def test_tree_memory_counts_pages_shared_after_a_fork_once():
         assert len(found) == 1  # the forked child
         assert found == memory._descendants_by_stat(process.pid)  # the other way, the same
         tree = memory.TreeMemory(process.pid, interval=0.05)
-        while tree.samples < 3:
+        no_pss = memory.TreeMemory(process.pid, interval=0.05, pss=False)
+        while tree.samples < 3 or no_pss.samples < 3:
             os.sched_yield()
-        tree.stop()
+        tree.stop(), no_pss.stop()
     finally:
         process.communicate("")
     assert tree.rss_kb > 2 * 96 * MB  # each process counts the 96 MB
     assert 96 * MB < tree.pss_kb < 96 * MB + 60 * MB  # counted once, plus two Pythons
     assert tree.cpu_s > 0
+    # the child's peak: the 96 MB it shares, plus one Python (the parent is not a worker)
+    assert 96 * MB < tree.worker_kb < 96 * MB + 30 * MB
+    assert no_pss.pss_kb == 0 and no_pss.rss_kb > 2 * 96 * MB
+    assert 96 * MB < no_pss.worker_kb < 96 * MB + 30 * MB
 
 
 def test_a_process_gone_reads_as_nothing():
