@@ -393,17 +393,13 @@ def pages_from_outputs(output, outputs, bundle_dir, known):
 # --- writing the bundles ----------------------------------------------------------------------
 
 
-def page_parts(output, pages, rendered=None, parts=None):
+def page_parts(output, pages, parts=None):
     """(relative path, ``indexed_part``) of each of ``pages``, one at a time: from ``parts``
-    ({path: part}, already cut) if there, else cut from the page's bytes, from ``rendered``
-    ({path: bytes}) if there, else from the file in ``output``."""
+    ({path: part}, already cut) if there, else cut from the file in ``output``."""
     for relative, _ in pages:
         part = parts.get(relative) if parts else None
         if part is None:
-            data = rendered.get(relative) if rendered else None
-            if data is None:
-                data = (Path(output) / relative).read_bytes()
-            part = indexed_part(data)
+            part = indexed_part((Path(output) / relative).read_bytes())
         yield relative, part
 
 
@@ -612,7 +608,7 @@ def index_shard_in(root, output, pages, bundle, settings, parts=None):
             if not update:
                 shutil.rmtree(new, ignore_errors=True)  # left by a killed build of this pid
             site.mkdir()
-            write_prepared(site, page_parts(output, pages, parts=parts))
+            write_prepared(site, page_parts(output, pages, parts))
             log = run_pagefind(site, new, settings["SEARCH_LANGUAGE"],
                                timeout=settings["SEARCH_TIMEOUT"], shard=bundle.name)  # fmt: skip
             put_in_place(new, bundle, update)
@@ -887,7 +883,9 @@ def prepare_early(name, members, rendered, output, bundle, settings, state):
         root = work_roots(settings["SEARCH_WORK_PATH"], state, needed, ram_free())[0]
         os.makedirs(root, exist_ok=True)
         work = Path(tempfile.mkdtemp(prefix=work_prefix(name), dir=root))
-        write_prepared(work / "site", digested(page_parts(output, members, rendered)))
+        parts = {relative: indexed_part(rendered[relative])
+                 for relative, _ in members if relative in rendered}  # fmt: skip
+        write_prepared(work / "site", digested(page_parts(output, members, parts)))
         fingerprint_ = fingerprint(pages, settings)
         if Stamps(state / "shards").current(name, fingerprint_, bundle) is not None:
             shutil.rmtree(work, ignore_errors=True)
