@@ -29,7 +29,7 @@ endif
 STAMP = $(VENV)/.installed-requirements
 
 .PHONY: help venv html clean regenerate serve serve-global devserver publish test lint check new fix
-.PHONY: bench bench-build bench-photos bench-related bench-search bench-ab
+.PHONY: bench bench-build bench-photos bench-related bench-search bench-floor bench-ab
 
 help:
 	@echo 'Makefile for the VPHU Gia Lộc news site'
@@ -107,7 +107,7 @@ lint: $(STAMP)
 # Benchmarks: figures and machine in docs/BENCHMARKS.md.
 BENCH_RELATED_SIZES ?= 10000,50000
 
-bench: bench-build bench-related bench-photos bench-search
+bench: bench-build bench-related bench-photos bench-search bench-floor
 
 bench-related: $(STAMP)
 	$(PYTHON) -m bench.bench_related --sizes $(BENCH_RELATED_SIZES)
@@ -118,6 +118,11 @@ bench-photos: $(STAMP)
 # Pagefind index size and time for 10,000 generated articles.
 bench-search: $(STAMP)
 	$(PYTHON) bench/bench_search.py
+
+# The least CPU a cold build with search can take (Markdown alone + Pagefind alone) against
+# what two cores give in half of stock Pelican's cold build.
+bench-floor: $(STAMP)
+	$(PYTHON) -m bench.bench_floor
 
 # Whole-site builds: ours (cold, no change, one edit) against stock Pelican, same corpus.
 BENCH_BUILD_SIZES ?= 1000,10000
