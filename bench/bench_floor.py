@@ -36,12 +36,26 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.aside import measuring, set_aside  # noqa: E402
-from bench.bench_build import REPORT, STOCK, run  # noqa: E402
+from bench.bench_build import STOCK, run  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
 WORK = ROOT / ".bench" / "floor"
 TRASH = WORK / "trash"
+
+# Around each step timed below: its wall time and the CPU its process (and the processes it
+# waited for) spent from START on, its imports and untimed set-up left out.
+START = """
+def cpu_now():
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+cpu_before = cpu_now()
+started = time.perf_counter()
+"""
+REPORT = """
+print("RESULT", time.perf_counter() - started, cpu_now() - cpu_before)
+"""
 
 # Times the conversion (``started`` to REPORT), then writes the smallest page Pagefind could
 # index for each article, untimed.
@@ -50,7 +64,7 @@ import html, os, resource, sys, time
 from pathlib import Path
 import markdown
 files = sorted(Path({articles!r}).rglob("*.md"))
-started = time.perf_counter()
+""" + START + """
 converter = markdown.Markdown()
 converted = []
 for path in files:
@@ -76,7 +90,7 @@ from bench.bench_related import NOW, records_of
 from bench.corpus import generate_articles
 from plugins.related_posts.scoring import Params, VectorCache, related_articles
 records = records_of(generate_articles({size}))
-started = time.perf_counter()
+""" + START + """
 related_articles(records, NOW, Params(), VectorCache())
 """ + REPORT
 
@@ -85,14 +99,13 @@ import os, resource, subprocess, sys, time
 sys.path.insert(0, {root!r})
 from plugins.search.search import pagefind_arguments
 arguments = pagefind_arguments({site!r}, {bundle!r}, {language!r})
-started = time.perf_counter()
+""" + START + """
 subprocess.run(arguments, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 """ + REPORT
 
 
 def fresh(script):
-    """Run ``script`` in a fresh Python process; (wall, CPU) of its REPORT line: the
-    process's own CPU and that of the processes it waited for."""
+    """Run ``script`` in a fresh Python process; (wall, CPU) of its REPORT line."""
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=ROOT)  # fmt: skip
     line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT")), None)

@@ -18,11 +18,13 @@ def test_verdict_pairs_the_largest_budget_with_the_least_floor(stock, parts, cor
     assert result["left"] == pytest.approx(budget - floor)
 
 
-def test_fresh_reads_the_report_of_a_fresh_process():
-    figures = bench_floor.fresh(
-        "import resource, time\nstarted = time.perf_counter()\n"
-        "sum(range(3_000_000))\n" + bench_floor.REPORT)
-    assert figures["wall"] > 0 and figures["cpu"] > 0
+def test_a_step_counts_only_the_cpu_from_its_start():
+    # 0.5 s of CPU spent before START (set-up) is left out; what comes after is counted.
+    spend = "t = time.process_time()\nwhile time.process_time() - t < {}: pass\n"
+    script = ("import resource, time\n" + spend.format(0.5) + bench_floor.START
+              + spend.format(0.2) + bench_floor.REPORT)  # fmt: skip
+    figures = bench_floor.fresh(script)
+    assert 0.2 <= figures["cpu"] < 0.45 and 0.2 <= figures["wall"]
 
 
 def test_fresh_stops_with_the_output_of_a_failed_step():
