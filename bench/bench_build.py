@@ -191,21 +191,32 @@ def repeated(times, change, build):
     return median_run(runs)
 
 
+def empty_work(work, trash):
+    """The folder ``work``, empty: the last run's set aside into ``trash``."""
+    set_aside(work, trash)
+    work.mkdir(parents=True)
+    return work
+
+
+def stock_settings(folder, work):
+    """Stock Pelican's settings for the corpus ``folder`` (its default theme, no plugin),
+    output and cache under ``work``."""
+    return {
+        "PATH": str(folder), "OUTPUT_PATH": str(work / "stock-output"),
+        "CACHE_PATH": str(work / "stock-cache"), "ARTICLE_PATHS": ["articles"],
+        "PAGE_PATHS": ["pages"], "TIMEZONE": "Asia/Ho_Chi_Minh", "SITEURL": "",
+    }  # fmt: skip
+
+
 def bench_size(size, search, with_stock=True, repeat=3):
     folder, categories = site_corpus(size)
-    work = BENCH / f"run-{size}"
-    set_aside(work, TRASH)
-    work.mkdir(parents=True)
+    work = empty_work(BENCH / f"run-{size}", TRASH)
     ours = {
         "PATH": str(folder), "OUTPUT_PATH": str(work / "output"),
         "CACHE_PATH": str(work / "cache"), "SITE_CATEGORIES": categories,
         "SEARCH_INDEX": search,
     }  # fmt: skip
-    stock = {
-        "PATH": str(folder), "OUTPUT_PATH": str(work / "stock-output"),
-        "CACHE_PATH": str(work / "stock-cache"), "ARTICLE_PATHS": ["articles"],
-        "PAGE_PATHS": ["pages"], "TIMEZONE": "Asia/Ho_Chi_Minh", "SITEURL": "",
-    }  # fmt: skip
+    stock = stock_settings(folder, work)
     stock_cached = dict(stock, CACHE_CONTENT=True, LOAD_CONTENT_CACHE=True,
                         OUTPUT_PATH=str(work / "stock-cached-output"))  # fmt: skip
     check = {"PATH": str(folder), "SITE_CATEGORIES": categories,

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.aside import measuring, set_aside  # noqa: E402
-from bench.bench_build import OURS, STOCK, run  # noqa: E402
+from bench.bench_build import OURS, STOCK, empty_work, run, stock_settings  # noqa: E402
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
@@ -126,14 +126,8 @@ def verdict(stock_walls, parts, cores):
 
 def measure(size, rounds, language="vi"):
     folder, categories = site_corpus(size)
-    work = WORK / f"run-{size}"
-    set_aside(work, TRASH)
-    work.mkdir(parents=True)
-    stock = {
-        "PATH": str(folder), "CACHE_PATH": str(work / "stock-cache"),
-        "ARTICLE_PATHS": ["articles"], "PAGE_PATHS": ["pages"],
-        "TIMEZONE": "Asia/Ho_Chi_Minh", "SITEURL": "",
-    }  # fmt: skip
+    work = empty_work(WORK / f"run-{size}", TRASH)
+    stock = stock_settings(folder, work)
     runs = {"ours cold (wall)": [], "ours cold (CPU)": [],
             "stock Pelican cold (wall)": [], "stock Pelican cold (CPU)": [],
             "Markdown alone (CPU)": [], "Pagefind alone (CPU)": [],
