@@ -53,7 +53,10 @@ PATH = "content"
 READERS = {"rst": None, "html": None, "htm": None}
 ARTICLE_PATHS = ["articles"]
 PAGE_PATHS = ["pages"]
-STATIC_PATHS = ["images"]
+STATIC_PATHS = ["images", "extra/favicon.ico"]
+# The site's icon at the address browsers and feed readers ask for when a page names none
+# (tools/make_icons.py draws it, with theme/static/icons/).
+EXTRA_PATH_METADATA = {"extra/favicon.ico": {"path": "favicon.ico"}}
 # Hidden files and folders are never published: "._bai.md" that a Mac leaves on a USB stick,
 # ".bai.md" autosaves. (Pelican's default "**/.*" is matched against bare names, so it
 # catches none of them.) `make check` skips the same files as the build.

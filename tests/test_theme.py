@@ -340,3 +340,26 @@ def test_html_is_valid_html5(site):
 
 def test_seed_slug_constant():
     assert SEED_SLUG.isascii() and "dang-vien" in SEED_SLUG
+
+
+def test_every_page_names_the_site_icons_and_each_is_published(site):
+    from PIL import Image
+
+    wanted = {
+        ("icon", "image/svg+xml"): "theme/icons/favicon.svg",
+        ("icon", None): "favicon.ico",
+        ("apple-touch-icon", None): "theme/icons/apple-touch-icon.png",
+    }
+    for page in html_pages(site):
+        where = page.relative_to(site.output)
+        links = site.soup(where).head.find_all("link", rel=["icon", "apple-touch-icon"])
+        found = {(link["rel"][0], link.get("type")): link["href"] for link in links}
+        assert found == {key: f"{SITEURL}/{path}" for key, path in wanted.items()}, where
+    # Browsers and feed readers ask for /favicon.ico when a page names no icon (a feed).
+    with Image.open(site.output / "favicon.ico") as icon:
+        assert icon.format == "ICO"
+        assert icon.info["sizes"] == {(16, 16), (32, 32), (48, 48)}
+    with Image.open(site.output / "theme/icons/apple-touch-icon.png") as touch:
+        assert (touch.format, touch.size) == ("PNG", (180, 180))
+    svg = site.soup("theme/icons/favicon.svg")
+    assert svg.find("svg")["viewbox"] == "0 0 100 100" and svg.find("polygon")

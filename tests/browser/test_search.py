@@ -16,14 +16,12 @@ NOT_FOUND = "Không tìm thấy kết quả"
 
 
 def console_problems(page):
-    """Console errors other than the missing favicon (the theme has none yet)."""
+    """The console errors and page errors of ``page``, as they come."""
     problems = []
     page.on(
         "console",
         lambda msg: (
-            msg.type == "error"
-            and not msg.location.get("url", "").endswith("/favicon.ico")
-            and problems.append(f"{msg.text} ({msg.location.get('url')})")
+            msg.type == "error" and problems.append(f"{msg.text} ({msg.location.get('url')})")
         ),
     )
     page.on("pageerror", lambda exc: problems.append(str(exc)))
