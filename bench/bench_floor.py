@@ -186,7 +186,7 @@ def main(argv=None):
     print(f"stock's CPU less Markdown alone (medians), for everything else with its own "
           f"theme: {rest:.2f} s")
     ours = statistics.median(runs["ours cold (CPU)"]) - sum(
-        statistics.median(runs) for runs in parts)
+        statistics.median(values) for values in parts)
     print(f"our cold build's CPU less the three parts alone (medians): {ours:.2f} s")
     return 0
 
