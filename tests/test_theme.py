@@ -363,3 +363,13 @@ def test_every_page_names_the_site_icons_and_each_is_published(site):
         assert (touch.format, touch.size) == ("PNG", (180, 180))
     svg = site.soup("theme/icons/favicon.svg")
     assert svg.find("svg")["viewbox"] == "0 0 100 100" and svg.find("polygon")
+
+
+def test_article_pages_name_their_own_absolute_canonical_url(site, seed_page):
+    assert seed_page.head.find("link", rel="canonical")["href"] == f"{SITEURL}/{SEED_PATH}"
+    paths = [page.relative_to(site.output).as_posix() for page in html_pages(site)]
+    articles = [path for path in paths if re.match(r"\d{4}/\d{2}/", path)]
+    assert len(articles) > 10
+    for where in articles:
+        canonical = site.soup(where).head.find_all("link", rel="canonical")
+        assert [link["href"] for link in canonical] == [f"{SITEURL}/{where}"], where
