@@ -5,6 +5,7 @@ import unicodedata
 from urllib.parse import quote
 
 import pytest
+from bs4 import BeautifulSoup
 
 from tests.conftest import SEED_PATH
 
@@ -115,6 +116,34 @@ def test_exact_diacritics_rank_first(page, server):
     assert exact[0], "a page with “đang” itself comes first"
     assert exact == sorted(exact, reverse=True), "no “đảng”-only page before an “đang” page"
     assert not all(exact), "folded matches (đảng, đăng …) follow"
+
+
+def pages_holding(site, phrase):
+    """The paths of the built pages whose indexed text holds ``phrase``, its words side by
+    side, diacritics folded."""
+    from plugins.vn_text import fold
+
+    wanted = re.compile(r"\b" + re.escape(fold(phrase)) + r"\b")
+    found = set()
+    for path in site.files(".html"):
+        body = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find(
+            attrs={"data-pagefind-body": True})
+        if body and wanted.search(" ".join(fold(body.get_text(" ")).split())):
+            found.add("/" + path.relative_to(site.output).as_posix())
+    return found
+
+
+@pytest.mark.parametrize("query", ["nông thôn", "nong thon"])
+def test_pages_holding_the_words_together_come_first(page, server, dev_site, query):
+    # "thôn" also finds "thông" (Pagefind matches prefixes): a page with "nông" and "thông"
+    # apart is found too, but after every page about "nông thôn".
+    problems = console_problems(page)
+    holding = pages_holding(dev_site, "nông thôn")
+    links = search(page, server, query)
+    assert len(holding) >= 3
+    assert set(links[: len(holding)]) == holding
+    assert len(links) > len(holding)  # the others are still listed
+    assert problems == []
 
 
 def test_query_without_diacritics_ignores_them(page, server):

@@ -6,6 +6,9 @@
      Pagefind's own folding makes "dang vien" find "đảng viên";
    - a query with diacritics is searched twice, exact diacritics first: "đang" lists pages
      with "đang" before pages that only have "đảng".
+   - within that order, the pages where the query's syllables stand together come first:
+     "nông thôn" lists the pages about "nông thôn" before those that only have "nông
+     nghiệp" and "thông tin" (search-rank.js).
    The index is split into shards (one Pagefind bundle per year, plus one for the other
    pages), listed in <bundle>/shards.json: the first shard's pagefind.js is loaded and the
    other shards are merged into it (Pagefind's mergeIndex). Pagefind's options() reaches the
@@ -20,19 +23,6 @@
   function readQuery() {
     var raw = new URLSearchParams(window.location.search).get("q") || "";
     return window.VnFold.nfc(raw).replace(/\s+/g, " ").trim().slice(0, MAX_QUERY_LENGTH);
-  }
-
-  // Results with the query's exact diacritics first, then the folded-only ones, each by score.
-  function mergeTiers(exact, all) {
-    var seen = {};
-    var merged = [];
-    exact.concat(all).forEach(function (result) {
-      if (!seen[result.id]) {
-        seen[result.id] = true;
-        merged.push(result);
-      }
-    });
-    return merged;
   }
 
   // The shards of the index, from shards.json: [{url, hash}], the first one to load first.
@@ -65,15 +55,20 @@
     return index;
   }
 
+  // Results with the query's exact diacritics first, then the folded-only ones; within
+  // that order, the pages where the query's words stand together first (search-rank.js).
   async function runSearch(pagefind, shards, query) {
     var term = window.VnFold.decomposeD(query);
+    var words = query.split(" ").length;
     var all = await (await openIndex(pagefind, shards, false)).search(term);
     if (!window.VnFold.hasDiacritics(query)) {
-      return all.results;
+      return window.SearchRank.phraseFirst(all.results, words);
     }
     // After the first search: the shards' files are in the browser's cache by now.
     var exact = await (await openIndex(pagefind, shards, true)).search(term);
-    return mergeTiers(exact.results, all.results);
+    return window.SearchRank.phraseFirst(
+      window.SearchRank.mergeTiers(exact.results, all.results), words
+    );
   }
 
   function text(value) {
