@@ -120,7 +120,7 @@ class PhotoInfo:
 class Options:
     """Processing settings (from the PHOTOS_* settings); part of the cache key."""
 
-    widths: tuple = (480, 960, 1600)
+    widths: tuple = (480, 720, 960, 1200, 1600)
     formats: tuple = ("webp", "jpeg")  # the last one is the <img> fallback
     quality: tuple = (("avif", 60), ("jpeg", 80), ("png", 0), ("webp", 75))
     webp_method: int = 4

@@ -33,7 +33,7 @@ unsupported image stops the build with a message naming the article and the imag
 
 Settings:
     PHOTOS_CONTENT_PREFIXES = ["images/"]   # paths resolved from the content folder
-    PHOTOS_WIDTHS = [480, 960, 1600]        # derivative widths in pixels
+    PHOTOS_WIDTHS = [480, 720, 960, 1200, 1600]   # derivative widths in pixels
     PHOTOS_FORMATS = ["webp", "jpeg"]       # <source> formats, then the <img> fallback
     PHOTOS_QUALITY = {"jpeg": 80, "webp": 75, "avif": 60}
     PHOTOS_WEBP_METHOD = 4                  # libwebp effort 0-6: smaller files, slower
@@ -86,7 +86,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULTS = {
     "PHOTOS_CONTENT_PREFIXES": ["images/"],
-    "PHOTOS_WIDTHS": [480, 960, 1600],
+    "PHOTOS_WIDTHS": [480, 720, 960, 1200, 1600],
     "PHOTOS_FORMATS": ["webp", "jpeg"],
     "PHOTOS_QUALITY": {"jpeg": 80, "webp": 75, "avif": 60},
     "PHOTOS_WEBP_METHOD": 4,
