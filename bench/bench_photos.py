@@ -200,7 +200,8 @@ def main():
         measure(*args.measure)
         return
 
-    from plugins.photos.imaging import Options, plan_widths
+    from plugins.photos.imaging import plan_widths
+    from plugins.photos.photos import DEFAULTS
 
     print(machine())
     paths = generate_photos(args.count)
@@ -229,7 +230,7 @@ def main():
         for folder in (output, cache, BENCH / "output-text", BENCH / "cache-text"):
             shutil.rmtree(folder, ignore_errors=True)
 
-    widths = ", ".join(str(w) for w, _h in plan_widths(*SIZE, Options().widths))
+    widths = ", ".join(str(w) for w, _h in plan_widths(*SIZE, DEFAULTS["PHOTOS_WIDTHS"]))
     print(
         f"\n{len(paths)} photos {SIZE[0]}×{SIZE[1]}, {source_mb:.1f} MB each on average; "
         f"derivatives {widths} px wide; a reader's 960 px WebP: {reader_kb:.0f} kB on average\n"

@@ -18,7 +18,7 @@ from PIL import Image, PngImagePlugin
 
 from plugins.content_check.content_check import ContentError
 from plugins.photos import imaging, photos
-from plugins.photos.imaging import ImageProblem, Options, plan_crop, plan_widths
+from plugins.photos.imaging import ImageProblem, plan_crop, plan_widths
 from plugins.photos.photos import (
     FigureExtension,
     PhotoError,
@@ -30,6 +30,7 @@ from plugins.photos.photos import (
 from tests.conftest import ROOT, build_site, file_digests, make_content, run_tool
 
 HOME = b"NHA-RIENG-21.0285N-105.8542E"
+DEFAULT_OPTIONS = photos.options_from_settings(photos.DEFAULTS)
 RED, BLUE, GREEN = (220, 20, 20), (20, 20, 220), (20, 200, 20)
 
 
@@ -742,7 +743,7 @@ def test_derivative_bytes_are_reproducible(tmp_path):
     info = imaging.inspect_photo(str(source), 10**9)
     entries = []
     for name in ("one", "two"):
-        imaging.build_into_cache(str(source), info, Options(), str(tmp_path / name))
+        imaging.build_into_cache(str(source), info, DEFAULT_OPTIONS, str(tmp_path / name))
         entries.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
     assert entries[0] == entries[1]
     assert sorted(entries[0]) == sorted(
@@ -760,8 +761,8 @@ def test_derivative_bytes_are_reproducible(tmp_path):
 def test_every_derivative_has_its_planned_size(tmp_path, size, orientation):
     source = phone_jpeg(tmp_path / "a.jpg", size=size, orientation=orientation)
     info = imaging.inspect_photo(str(source), 10**9)
-    assert imaging.build_into_cache(str(source), info, Options(), str(tmp_path / "e")) is None
-    for name, (fmt, width, height) in imaging.derivative_names(info, Options()).items():
+    assert imaging.build_into_cache(str(source), info, DEFAULT_OPTIONS, str(tmp_path / "e")) is None
+    for name, (fmt, width, height) in imaging.derivative_names(info, DEFAULT_OPTIONS).items():
         with Image.open(tmp_path / "e" / name) as image:
             assert image.size == (width, height), name
             assert image.format == fmt.upper()

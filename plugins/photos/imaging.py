@@ -118,16 +118,17 @@ class PhotoInfo:
 
 @dataclass(frozen=True)
 class Options:
-    """Processing settings (from the PHOTOS_* settings); part of the cache key."""
+    """Processing settings, part of the cache key: made from the PHOTOS_* settings by
+    ``photos.options_from_settings``, whose defaults are ``photos.DEFAULTS`` (none here)."""
 
-    widths: tuple = (480, 720, 960, 1200, 1600)
-    formats: tuple = ("webp", "jpeg")  # the last one is the <img> fallback
-    quality: tuple = (("avif", 60), ("jpeg", 80), ("png", 0), ("webp", 75))
-    webp_method: int = 4
-    original_quality: int = 90
-    thumb_size: tuple = (360, 240)
-    og_size: tuple = (1200, 630)
-    max_pixels: int = Image.MAX_IMAGE_PIXELS or 89_478_485
+    widths: tuple
+    formats: tuple  # the last one is the <img> fallback
+    quality: tuple  # ((format, quality), ...)
+    webp_method: int
+    original_quality: int
+    thumb_size: tuple
+    og_size: tuple
+    max_pixels: int
 
     def quality_of(self, fmt):
         return dict(self.quality).get(fmt, 80)
