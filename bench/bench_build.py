@@ -111,6 +111,14 @@ Pelican(settings).run()
 """
 
 
+def report_of(stdout, stderr, returncode, what="build"):
+    """The numbers of the RESULT line a script printed; a stop with its output if it failed."""
+    line = next((x for x in stdout.splitlines() if x.startswith("RESULT")), None)
+    if returncode != 0 or line is None:
+        raise SystemExit(f"{what} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
+    return [float(number) for number in line.split()[1:]]
+
+
 def run(script, override, root=ROOT):
     """Run ``script`` in a fresh process with the code of the tree ``root``; its figures,
     with the largest sums of memory over it and the processes it started (``TreeMemory``)."""
@@ -124,12 +132,9 @@ def run(script, override, root=ROOT):
         stdout, stderr = process.communicate()
     finally:
         tree.stop()
-    line = next((x for x in stdout.splitlines() if x.startswith("RESULT")), None)
-    if process.returncode != 0 or line is None:
-        raise SystemExit(f"build failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
-    wall, cpu, rss, kids = line.split()[1:]
-    return {"wall": float(wall), "cpu": float(cpu), "rss_mb": int(rss) / 1024,
-            "worker_rss_mb": int(kids) / 1024, "tree_pss_mb": tree.pss_kb / 1024,
+    wall, cpu, rss, kids = report_of(stdout, stderr, process.returncode)
+    return {"wall": wall, "cpu": cpu, "rss_mb": rss / 1024,
+            "worker_rss_mb": kids / 1024, "tree_pss_mb": tree.pss_kb / 1024,
             "tree_rss_mb": tree.rss_kb / 1024, "sampler_cpu": tree.cpu_s}  # fmt: skip
 
 

@@ -37,7 +37,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.aside import measuring, set_aside  # noqa: E402
-from bench.bench_build import OURS, STOCK, empty_work, run, stock_settings  # noqa: E402
+from bench.bench_build import (  # noqa: E402
+    OURS,
+    STOCK,
+    empty_work,
+    report_of,
+    run,
+    stock_settings,
+)
 from bench.corpus import site_corpus  # noqa: E402
 from bench.machine import machine  # noqa: E402
 
@@ -109,11 +116,8 @@ def fresh(script):
     """Run ``script`` in a fresh Python process; (wall, CPU) of its REPORT line."""
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             cwd=ROOT)  # fmt: skip
-    line = next((x for x in result.stdout.splitlines() if x.startswith("RESULT")), None)
-    if result.returncode != 0 or line is None:
-        raise SystemExit(f"floor: a step failed:\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
-    wall, cpu = line.split()[1:3]
-    return {"wall": float(wall), "cpu": float(cpu)}
+    wall, cpu = report_of(result.stdout, result.stderr, result.returncode, "floor: a step")
+    return {"wall": wall, "cpu": cpu}
 
 
 def verdict(stock_walls, parts, cores):
