@@ -67,14 +67,23 @@ def _descendants_by_stat(pid):
 
 def status_kb(pid, key):
     """A ``kB`` field of /proc/PID/status (``VmRSS``, ``VmHWM``…); 0 if the process is gone."""
+    return statuses_kb(pid, (key,))[key]
+
+
+def statuses_kb(pid, keys):
+    """``{key: kB}`` of the fields ``keys`` of /proc/PID/status, read once; zeros if the
+    process is gone."""
+    found = dict.fromkeys(keys, 0)
+    wanted = {key + ":": key for key in keys}
     try:
         with open(f"/proc/{pid}/status") as handle:
             for line in handle:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1])
+                key = wanted.get(line[: line.find(":") + 1])
+                if key is not None:
+                    found[key] = int(line.split()[1])
     except OSError:
         pass
-    return 0
+    return found
 
 
 def rollup_kb(pid, keys=("Rss", "Pss")):
@@ -127,9 +136,12 @@ class TreeMemory:
         by a quarter since the last reading."""
         below = descendants(self.pid)
         pids = [self.pid, *below]
-        rss = sum(status_kb(pid, "VmRSS") for pid in pids)
+        own = status_kb(self.pid, "VmRSS")
+        # One read of each descendant's status for both fields.
+        fields = [statuses_kb(pid, ("VmRSS", "VmHWM")) for pid in below]
+        rss = own + sum(field["VmRSS"] for field in fields)
         self.rss_kb = max(self.rss_kb, rss)
-        self.worker_kb = max([self.worker_kb, *(status_kb(pid, "VmHWM") for pid in below)])
+        self.worker_kb = max([self.worker_kb, *(field["VmHWM"] for field in fields)])
         now = time.monotonic()
         due = now - self._read_at >= PSS_EVERY or rss > 1.25 * self._read_rss
         if self.pss and rss > self.pss_kb and due:
