@@ -52,3 +52,21 @@ def test_the_tool_draws_the_same_bytes_at_every_run():
     # Run again with the same colours, it leaves the committed icons as they are.
     assert make_icons.ico_bytes() == make_icons.ico_bytes()
     assert make_icons.png_bytes(180) == make_icons.png_bytes(180)
+
+
+@pytest.mark.parametrize(("css", "name", "expected"), [
+    (":root {\n  --color-brand: #a50f15;          /* red */\n}", "color-brand", "#a50f15"),
+    (":root{--color-brand-dark:#7d0b10;--color-brand:#004b87;}", "color-brand", "#004b87"),
+    (":root { --color-accent:  rgb(255 213 79) ; }", "color-accent", "rgb(255 213 79)"),
+])  # fmt: skip
+def test_the_default_colours_are_the_theme_tokens(tmp_path, css, name, expected):
+    tokens = tmp_path / "tokens.css"
+    tokens.write_text(css, encoding="utf-8")
+    assert make_icons.theme_colour(name, tokens) == expected
+
+
+def test_a_missing_token_stops_with_its_name(tmp_path):
+    tokens = tmp_path / "tokens.css"
+    tokens.write_text(":root { --color-text: #1b1b1b; }", encoding="utf-8")
+    with pytest.raises(SystemExit, match="--color-brand"):
+        make_icons.theme_colour("color-brand", tokens)

@@ -14,14 +14,15 @@ colours:
 
     .venv/bin/python tools/make_icons.py [--background "#a50f15"] [--star "#ffd54f"]
 
-The colours default to the theme's ``--color-brand`` and ``--color-accent``
-(theme/static/css/tokens.css). Pillow draws the bitmaps at four times their size and
+The colours default to the theme's ``--color-brand`` and ``--color-accent``, read from
+theme/static/css/tokens.css. Pillow draws the bitmaps at four times their size and
 scales them down (anti-aliasing); the output is the same bytes at every run.
 """
 
 import argparse
 import io
 import math
+import re
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -31,8 +32,19 @@ ICO = ROOT / "content" / "extra" / "favicon.ico"
 SVG = ROOT / "theme" / "static" / "icons" / "favicon.svg"
 TOUCH = ROOT / "theme" / "static" / "icons" / "apple-touch-icon.png"
 
-BACKGROUND = "#a50f15"
-STAR = "#ffd54f"
+TOKENS = ROOT / "theme" / "static" / "css" / "tokens.css"
+
+
+def theme_colour(name, tokens=TOKENS):
+    """The value of the CSS custom property ``--<name>`` in the theme's design tokens."""
+    found = re.search(rf"--{re.escape(name)}:\s*([^;]+);", tokens.read_text(encoding="utf-8"))
+    if found is None:
+        raise SystemExit(f"make_icons: no --{name} in {tokens}")
+    return found[1].strip()
+
+
+BACKGROUND = theme_colour("color-brand")
+STAR = theme_colour("color-accent")
 OUTER = 0.36  # the star's outer radius, as a share of the icon's side
 CENTRE_Y = 0.52  # a star's visual centre sits a little below its points' circle's
 SUPERSAMPLE = 4
